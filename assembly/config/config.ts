@@ -1,0 +1,118 @@
+// Plugin configuration: JSON in, a validated FilterConfig out. The first problem found is
+// reported with its JSON path ("$.redis.max_depth: …") so on_configure can refuse the config
+// with a message an operator can act on. Unknown members are errors: a typo must not silently
+// fall back to a default in production.
+import { JsonKind, JsonValue, jsonError, parseJson } from "./json";
+
+export enum Protocol { Redis }
+export enum OnError { Passthrough, Close }
+export enum Expose { Off, First, Every }
+
+export class RedisConfig {
+  maxBulkBytes: i64 = 512 * 1024 * 1024;
+  maxLineBytes: i32 = 64 * 1024;
+  maxElements: i64 = 2000000;
+  maxTotalElements: i64 = 4194304;
+  maxDepth: i32 = 128;
+  maxKeyBytes: i32 = 256;
+  maxPending: i32 = 65536;
+}
+
+export class FilterConfig {
+  protocol: Protocol = Protocol.Redis;
+  onError: OnError = OnError.Passthrough;
+  expose: Expose = Expose.First;
+  logRequests: bool = false;
+  redis: RedisConfig = new RedisConfig();
+}
+
+export let configError: string = "";
+
+class Checker {
+  error: string = "";
+  fail(path: string, why: string): void { if (this.error.length == 0) this.error = path + ": " + why; }
+
+  object(v: JsonValue, path: string, allowed: string[]): bool {
+    if (v.kind != JsonKind.Object) { this.fail(path, "expected an object, got " + v.kindName()); return false; }
+    for (let i = 0; i < v.keys.length; i++) {
+      if (!allowed.includes(v.keys[i])) {
+        this.fail(path + "." + v.keys[i], "unknown field (allowed: " + allowed.join(", ") + ")");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Index of the member's string value in `choices`, `dflt` when absent, -1 on error. */
+  choice(parent: JsonValue, key: string, path: string, choices: string[], dflt: i32): i32 {
+    const v = parent.get(key);
+    if (v == null) return dflt;
+    const p = path + "." + key;
+    if (v.kind != JsonKind.String) { this.fail(p, "expected a string, got " + v.kindName()); return -1; }
+    const i = choices.indexOf(v.stringValue);
+    if (i < 0) this.fail(p, "expected one of " + choices.join(", ") + ", got \"" + v.stringValue + "\"");
+    return i;
+  }
+
+  boolean(parent: JsonValue, key: string, path: string, dflt: bool): bool {
+    const v = parent.get(key);
+    if (v == null) return dflt;
+    if (v.kind != JsonKind.Bool) { this.fail(path + "." + key, "expected true or false, got " + v.kindName()); return dflt; }
+    return v.boolValue;
+  }
+
+  integer(parent: JsonValue, key: string, path: string, lo: i64, hi: i64, dflt: i64): i64 {
+    const v = parent.get(key);
+    if (v == null) return dflt;
+    const p = path + "." + key;
+    if (!v.isInteger() || <i64>v.numberValue < lo || <i64>v.numberValue > hi) {
+      this.fail(p, "expected an integer from " + lo.toString() + " to " + hi.toString() +
+        (v.kind == JsonKind.Number ? ", got " + v.numberValue.toString() : ", got " + v.kindName()));
+      return dflt;
+    }
+    return <i64>v.numberValue;
+  }
+}
+
+/** Parses and validates; null on error with `configError` set. Empty text = all defaults. */
+export function parseConfig(text: Uint8Array): FilterConfig | null {
+  configError = "";
+  const cfg = new FilterConfig();
+  let onlySpace = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c != 0x20 && c != 0x0a && c != 0x0d && c != 0x09) { onlySpace = false; break; }
+  }
+  if (onlySpace) return cfg;
+
+  const root = parseJson(text);
+  if (root == null) { configError = "$: invalid JSON: " + jsonError; return null; }
+  const c = new Checker();
+  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis"])) { configError = c.error; return null; }
+
+  const protocols = ["redis", "thrift", "dubbo", "auto"];
+  const proto = c.choice(root, "protocol", "$", protocols, 0);
+  if (proto > 0) c.fail("$.protocol", "\"" + protocols[proto] + "\" is not supported by this build yet (supported: redis)");
+  cfg.onError = <OnError>c.choice(root, "on_error", "$", ["passthrough", "close"], 0);
+
+  const expose = root.get("expose");
+  if (expose != null && c.object(expose, "$.expose", ["properties"])) {
+    const e = c.choice(expose, "properties", "$.expose", ["off", "first", "every"], 1);
+    if (e >= 0) cfg.expose = <Expose>e;
+  }
+  cfg.logRequests = c.boolean(root, "log_requests", "$", false);
+
+  const redis = root.get("redis");
+  if (redis != null && c.object(redis, "$.redis", ["max_bulk_bytes", "max_line_bytes", "max_elements", "max_total_elements", "max_depth", "max_key_bytes", "max_pending"])) {
+    const r = cfg.redis;
+    r.maxBulkBytes = c.integer(redis, "max_bulk_bytes", "$.redis", 1, 512 * 1024 * 1024, r.maxBulkBytes);
+    r.maxLineBytes = <i32>c.integer(redis, "max_line_bytes", "$.redis", 16, 64 * 1024, r.maxLineBytes);
+    r.maxElements = c.integer(redis, "max_elements", "$.redis", 1, 2147483647, r.maxElements);
+    r.maxTotalElements = c.integer(redis, "max_total_elements", "$.redis", 1, 2147483647, r.maxTotalElements);
+    r.maxDepth = <i32>c.integer(redis, "max_depth", "$.redis", 1, 1024, r.maxDepth);
+    r.maxKeyBytes = <i32>c.integer(redis, "max_key_bytes", "$.redis", 0, 65536, r.maxKeyBytes);
+    r.maxPending = <i32>c.integer(redis, "max_pending", "$.redis", 1, 1048576, r.maxPending);
+  }
+  if (c.error.length > 0) { configError = c.error; return null; }
+  return cfg;
+}

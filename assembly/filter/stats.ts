@@ -1,0 +1,51 @@
+// Metric ids (defined once per VM in on_configure) and per-callback batching: counters are
+// accumulated locally and flushed with one increment per non-zero counter when a host callback
+// ends, so a pipelined batch of N requests costs a handful of host calls, not N.
+import { defineMetric, incrementMetric, recordMetric } from "../abi/hostcalls";
+import { MetricType } from "../abi/types";
+
+export class ProtocolStats {
+  cxTotal: u32 = 0;
+  requests: u32 = 0;
+  repliesOk: u32 = 0;
+  repliesError: u32 = 0;
+  outOfBand: u32 = 0;
+  decodeErrors: u32 = 0;
+  passthrough: u32 = 0;
+  durationUs: u32 = 0;
+
+  // batched deltas
+  dCx: i64 = 0;
+  dRequests: i64 = 0;
+  dOk: i64 = 0;
+  dError: i64 = 0;
+  dOutOfBand: i64 = 0;
+  dDecodeErrors: i64 = 0;
+  dPassthrough: i64 = 0;
+
+  define(protocol: string): void {
+    const p = "metawire." + protocol + ".";
+    this.cxTotal = defineMetric(MetricType.Counter, p + "cx_total");
+    this.requests = defineMetric(MetricType.Counter, p + "requests_total");
+    this.repliesOk = defineMetric(MetricType.Counter, p + "replies_ok");
+    this.repliesError = defineMetric(MetricType.Counter, p + "replies_error");
+    this.outOfBand = defineMetric(MetricType.Counter, p + "out_of_band_total");
+    this.decodeErrors = defineMetric(MetricType.Counter, p + "decode_errors_total");
+    this.passthrough = defineMetric(MetricType.Counter, p + "passthrough_total");
+    this.durationUs = defineMetric(MetricType.Histogram, p + "request_duration_us");
+  }
+
+  recordDuration(us: i64): void {
+    recordMetric(this.durationUs, <u64>(us < 0 ? 0 : us));
+  }
+
+  flush(): void {
+    if (this.dCx != 0) { incrementMetric(this.cxTotal, this.dCx); this.dCx = 0; }
+    if (this.dRequests != 0) { incrementMetric(this.requests, this.dRequests); this.dRequests = 0; }
+    if (this.dOk != 0) { incrementMetric(this.repliesOk, this.dOk); this.dOk = 0; }
+    if (this.dError != 0) { incrementMetric(this.repliesError, this.dError); this.dError = 0; }
+    if (this.dOutOfBand != 0) { incrementMetric(this.outOfBand, this.dOutOfBand); this.dOutOfBand = 0; }
+    if (this.dDecodeErrors != 0) { incrementMetric(this.decodeErrors, this.dDecodeErrors); this.dDecodeErrors = 0; }
+    if (this.dPassthrough != 0) { incrementMetric(this.passthrough, this.dPassthrough); this.dPassthrough = 0; }
+  }
+}
