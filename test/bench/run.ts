@@ -1,0 +1,96 @@
+// npm run bench: what metawire costs per Redis request, printed as tables.
+//  1. In memory, through the harness (Envoy's callback/buffer semantics): metawire vs a filter
+//     that does nothing (the host's own cost), host calls per request, and redis-parser (the JS
+//     RESP parser Node clients use) decoding the same reads.
+//  2. Over TCP: redis-benchmark -P 16 direct, through the harness proxy without a filter
+//     (passthrough), and with metawire.
+// Numbers are for reading, not asserting: this 2-vCPU VM is noisy (±30 %).
+import { statSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import RedisParser from "redis-parser";
+import { WasmVm } from "../host/vm.js";
+import { FilterConnection } from "../host/connection.js";
+import { metawireWasm, RELEASE_WASM } from "../support/filter.js";
+import { nullFilterWasm } from "./null-filter.js";
+import { scenarios, type Scenario } from "./scenarios.js";
+import { proxyBenchmarks } from "./proxy-bench.js";
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+
+interface Measured { nsPerRequest: number; hostCallsPerRequest: number }
+
+async function throughHarness(wasm: Uint8Array, s: Scenario, config = "{}"): Promise<Measured> {
+  const vm = await WasmVm.load(wasm, { pluginConfig: config, logLevel: 3 });
+  const run = (reads: number) => {
+    const conn = new FilterConnection({ vm });
+    conn.start();
+    const calls0 = vm.hostCallTotal;
+    const t0 = performance.now();
+    const k = Math.min(reads, s.requestReads.length);
+    for (let i = 0; i < k; i++) conn.downstreamData(s.requestReads[i]);
+    for (let i = 0; i < Math.min(reads, s.replyReads.length); i++) conn.upstreamData(s.replyReads[i]);
+    const ms = performance.now() - t0;
+    const calls = vm.hostCallTotal - calls0;
+    conn.closeDownstream("remote");
+    return { ms, calls };
+  };
+  run(Math.max(50, s.requestReads.length >> 3));            // warm up (JIT, wasm tier-up)
+  const { ms, calls } = run(Number.MAX_SAFE_INTEGER);
+  if (vm.failed) throw new Error(`filter failed: ${vm.failed.message}`);
+  return { nsPerRequest: (ms * 1e6) / s.requests, hostCallsPerRequest: calls / s.requests };
+}
+
+function throughRedisParser(s: Scenario): number {
+  let replies = 0;
+  const make = () => new RedisParser({ returnReply: () => { replies++; }, returnError: () => { replies++; }, returnBuffers: true });
+  const once = () => {
+    const req = make(), rep = make();
+    const t0 = performance.now();
+    for (const r of s.requestReads) req.execute(r);
+    for (const r of s.replyReads) rep.execute(r);
+    return performance.now() - t0;
+  };
+  once();
+  replies = 0;
+  const ms = once();
+  if (replies !== 2 * s.requests) throw new Error(`redis-parser saw ${replies} values, expected ${2 * s.requests}`);
+  return (ms * 1e6) / s.requests;
+}
+
+function table(title: string, head: string[], rows: (string | number)[][]): void {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  console.log(`\n${title}`);
+  const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  console.log(line(head));
+  console.log("|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
+  for (const r of cells.slice(1)) console.log(line(r));
+}
+
+const f = (x: number, d = 0) => x.toFixed(d);
+
+async function main(): Promise<void> {
+  const metawire = metawireWasm();
+  const nullWasm = await nullFilterWasm();
+  const rows: (string | number)[][] = [];
+  let small100 = 0, big1m = 0;
+  for (const s of scenarios(SCALE)) {
+    const mw = await throughHarness(metawire, s);
+    const nul = await throughHarness(nullWasm, s);
+    const rp = throughRedisParser(s);
+    const own = Math.max(1, mw.nsPerRequest - nul.nsPerRequest);
+    if (s.name === "SET 100 B, one per read") small100 = own;
+    if (s.name === "SET 1 MiB, one per read") big1m = own;
+    rows.push([s.name, s.requests, f(mw.nsPerRequest), f(nul.nsPerRequest), f(own), f(mw.hostCallsPerRequest, 2), f(rp), f(rp / own, 1) + "×"]);
+  }
+  table("Per request, request + reply, in memory through the harness (ns)",
+    ["scenario", "requests", "metawire", "null filter", "metawire own", "host calls", "redis-parser", "vs redis-parser"], rows);
+  if (small100 && big1m) console.log(`1 MiB value vs 100 B value (own time, one read each): ${(big1m / small100).toFixed(2)}×`);
+  console.log(`release module: ${RELEASE_WASM} ${(statSync(RELEASE_WASM).size / 1024).toFixed(1)} KiB`);
+
+  const tcp = await proxyBenchmarks(metawire, SCALE);
+  if (tcp.skipped) console.log(`\nTCP benchmark skipped: ${tcp.skipped}`);
+  else table("redis-benchmark -P 16 over loopback (requests/s)", ["path", ...tcp.tests], tcp.rows);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
