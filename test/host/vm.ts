@@ -82,6 +82,11 @@ export class WasmVm {
   readonly env: [string, string][];
   failed: FailState | undefined;
   rootContextId = 0;
+  /**
+   * Time accounting for benchmarks (off by default): wall time inside outermost host→VM calls
+   * and inside host functions, so guest-only time = exportNs − hostNs.
+   */
+  readonly profile = { enabled: false, exportNs: 0, hostNs: 0, depth: 0 };
 
   /** @internal hostcall plumbing */ mem!: GuestMemory;
   /** @internal */ readonly metricIds: MetricIds;
@@ -192,7 +197,13 @@ export class WasmVm {
         throw new HostTrap(`${qname} called from the wasm start section (Envoy has no current context there and would crash)`);
       }
       if (this.restricted !== undefined && !this.restricted.has(qname)) throw new HostTrap("restricted_callback");
-      return impl(a, b, c, d, e, f, g, h, i, j, k, l);
+      if (!this.profile.enabled) return impl(a, b, c, d, e, f, g, h, i, j, k, l);
+      const t0 = performance.now();
+      try {
+        return impl(a, b, c, d, e, f, g, h, i, j, k, l);
+      } finally {
+        this.profile.hostNs += (performance.now() - t0) * 1e6;
+      }
     };
   }
 
@@ -287,6 +298,8 @@ export class WasmVm {
     const savedCurrent = this.currentContext, savedEffective = this.effectiveContextId;
     this.currentContext = ctx;
     this.effectiveContextId = 0;
+    const prof = this.profile;
+    const t0 = prof.enabled && prof.depth++ === 0 ? performance.now() : 0;
     try {
       const r = fn(...args);
       return typeof r === "number" ? r >>> 0 : 0;
@@ -296,6 +309,7 @@ export class WasmVm {
     } finally {
       this.currentContext = savedCurrent;
       this.effectiveContextId = savedEffective;
+      if (prof.enabled && --prof.depth === 0) prof.exportNs += (performance.now() - t0) * 1e6;
     }
   }
 
