@@ -3,18 +3,16 @@
 // with a message an operator can act on. Unknown members are errors: a typo must not silently
 // fall back to a default in production.
 import { JsonKind, JsonValue, jsonError, parseJson } from "./json";
+import { RedisLimits } from "../protocols/redis/limits";
 
 export enum Protocol { Redis }
 export enum OnError { Passthrough, Close }
 export enum Expose { Off, First, Every }
 
 export class RedisConfig {
-  maxBulkBytes: i64 = 512 * 1024 * 1024;
-  maxLineBytes: i32 = 64 * 1024;
-  maxElements: i64 = 2000000;
-  maxTotalElements: i64 = 4194304;
-  maxDepth: i32 = 128;
-  maxKeyBytes: i32 = 256;
+  /** Codec limits; defaults are Redis's and Envoy's own. */
+  limits: RedisLimits = new RedisLimits();
+  /** Outstanding requests tracked per connection. */
   maxPending: i32 = 65536;
 }
 
@@ -104,14 +102,14 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
 
   const redis = root.get("redis");
   if (redis != null && c.object(redis, "$.redis", ["max_bulk_bytes", "max_line_bytes", "max_elements", "max_total_elements", "max_depth", "max_key_bytes", "max_pending"])) {
-    const r = cfg.redis;
+    const r = cfg.redis.limits;
     r.maxBulkBytes = c.integer(redis, "max_bulk_bytes", "$.redis", 1, 512 * 1024 * 1024, r.maxBulkBytes);
     r.maxLineBytes = <i32>c.integer(redis, "max_line_bytes", "$.redis", 16, 64 * 1024, r.maxLineBytes);
     r.maxElements = c.integer(redis, "max_elements", "$.redis", 1, 2147483647, r.maxElements);
     r.maxTotalElements = c.integer(redis, "max_total_elements", "$.redis", 1, 2147483647, r.maxTotalElements);
     r.maxDepth = <i32>c.integer(redis, "max_depth", "$.redis", 1, 1024, r.maxDepth);
-    r.maxKeyBytes = <i32>c.integer(redis, "max_key_bytes", "$.redis", 0, 65536, r.maxKeyBytes);
-    r.maxPending = <i32>c.integer(redis, "max_pending", "$.redis", 1, 1048576, r.maxPending);
+    r.maxKeyCapture = <i32>c.integer(redis, "max_key_bytes", "$.redis", 0, 65536, r.maxKeyCapture);
+    cfg.redis.maxPending = <i32>c.integer(redis, "max_pending", "$.redis", 1, 1048576, cfg.redis.maxPending);
   }
   if (c.error.length > 0) { configError = c.error; return null; }
   return cfg;

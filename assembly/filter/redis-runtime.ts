@@ -4,18 +4,11 @@ import { RedisLimits } from "../protocols/redis";
 import { ProtocolStats } from "./stats";
 
 export class RedisRuntime {
-  limits: RedisLimits = new RedisLimits();
+  limits: RedisLimits;
   stats: ProtocolStats = new ProtocolStats();
 
   constructor(public config: FilterConfig) {
-    const r = config.redis;
-    const l = this.limits;
-    l.maxBulkBytes = r.maxBulkBytes;
-    l.maxLineBytes = r.maxLineBytes;
-    l.maxElements = r.maxElements;
-    l.maxTotalElements = r.maxTotalElements;
-    l.maxDepth = r.maxDepth;
-    l.maxKeyCapture = r.maxKeyBytes;
+    this.limits = config.redis.limits;
     this.stats.define("redis");
   }
 }

@@ -16,7 +16,7 @@ describe("plugin configuration", () => {
     const cfg = parseConfig(new Uint8Array(0))!;
     expect(cfg.onError).toBe(OnError.Passthrough);
     expect(cfg.expose).toBe(Expose.First);
-    expect(cfg.redis.maxDepth).toBe(128);
+    expect(cfg.redis.limits.maxDepth).toBe(128);
     expect(parseConfig(utf8("  \n"))).not.toBeNull();
     expect(parseConfig(utf8("{}"))).not.toBeNull();
   });
@@ -27,12 +27,12 @@ describe("plugin configuration", () => {
     expect(cfg.onError).toBe(OnError.Close);
     expect(cfg.expose).toBe(Expose.Every);
     expect(cfg.logRequests).toBe(true);
-    expect(cfg.redis.maxBulkBytes).toBe(1048576);
-    expect(cfg.redis.maxLineBytes).toBe(1024);
-    expect(cfg.redis.maxElements).toBe(10);
-    expect(cfg.redis.maxTotalElements).toBe(100);
-    expect(cfg.redis.maxDepth).toBe(8);
-    expect(cfg.redis.maxKeyBytes).toBe(16);
+    expect(cfg.redis.limits.maxBulkBytes).toBe(1048576);
+    expect(cfg.redis.limits.maxLineBytes).toBe(1024);
+    expect(cfg.redis.limits.maxElements).toBe(10);
+    expect(cfg.redis.limits.maxTotalElements).toBe(100);
+    expect(cfg.redis.limits.maxDepth).toBe(8);
+    expect(cfg.redis.limits.maxKeyCapture).toBe(16);
     expect(cfg.redis.maxPending).toBe(4);
   });
 
