@@ -91,7 +91,11 @@ export class RedisConnection extends NetworkContext {
       exposeInt(PROP_ID, this.session.lastRequestId());
       exposeString(PROP_KIND, "request");
     }
-    if (this.cfg.logRequests) this.logKeys.push(req.hasKey() ? String.UTF8.decodeUnsafe(req.keyPtr(), req.keyLen()) : "");
+    // One key per reply that will come: requests the server will not answer (CLIENT REPLY OFF/SKIP)
+    // must not shift the keys of later ones.
+    if (this.cfg.logRequests && this.session.lastRequestExpectsReply() && !this.session.overflowed()) {
+      this.logKeys.push(req.hasKey() ? String.UTF8.decodeUnsafe(req.keyPtr(), req.keyLen()) : "");
+    }
   }
 
   private onReply(now: i64): void {
@@ -106,7 +110,8 @@ export class RedisConnection extends NetworkContext {
       exposeString(PROP_RESPONSE_STATUS, rep.isError() ? "error" : "ok");
       exposeBytes(PROP_RESPONSE_CODE, rep.isError() ? rep.errorCodePtr() : 0, rep.isError() ? rep.errorCodeLen() : 0);
     }
-    if (this.cfg.logRequests && match == REPLY_MATCHED) this.logReply(now);
+    // A multi-channel (UN)SUBSCRIBE is answered once per channel: log it once, on the last.
+    if (this.cfg.logRequests && match == REPLY_MATCHED && this.session.matchedFinal()) this.logReply(now);
   }
 
   private logReply(now: i64): void {
