@@ -4,8 +4,9 @@
 // fall back to a default in production.
 import { JsonKind, JsonValue, jsonError, parseJson } from "./json";
 import { RedisLimits } from "../protocols/redis/limits";
+import { ThriftLimits } from "../protocols/thrift/limits";
 
-export enum Protocol { Redis }
+export enum Protocol { Redis, Thrift }
 export enum OnError { Passthrough, Close }
 export enum Expose { Off, First, Every }
 
@@ -16,12 +17,18 @@ export class RedisConfig {
   maxPending: i32 = 65536;
 }
 
+export class ThriftConfig {
+  limits: ThriftLimits = new ThriftLimits();
+  maxPending: i32 = 65536;
+}
+
 export class FilterConfig {
   protocol: Protocol = Protocol.Redis;
   onError: OnError = OnError.Passthrough;
   expose: Expose = Expose.First;
   logRequests: bool = false;
   redis: RedisConfig = new RedisConfig();
+  thrift: ThriftConfig = new ThriftConfig();
 }
 
 export let configError: string = "";
@@ -86,11 +93,12 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
   const root = parseJson(text);
   if (root == null) { configError = "$: invalid JSON: " + jsonError; return null; }
   const c = new Checker();
-  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis"])) { configError = c.error; return null; }
+  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis", "thrift"])) { configError = c.error; return null; }
 
   const protocols = ["redis", "thrift", "dubbo", "auto"];
   const proto = c.choice(root, "protocol", "$", protocols, 0);
-  if (proto > 0) c.fail("$.protocol", "\"" + protocols[proto] + "\" is not supported by this build yet (supported: redis)");
+  if (proto > 1) c.fail("$.protocol", "\"" + protocols[proto] + "\" is not supported by this build yet (supported: redis, thrift)");
+  if (proto >= 0) cfg.protocol = <Protocol>proto;
   cfg.onError = <OnError>c.choice(root, "on_error", "$", ["passthrough", "close"], 0);
 
   const expose = root.get("expose");
@@ -110,6 +118,19 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
     r.maxDepth = <i32>c.integer(redis, "max_depth", "$.redis", 1, 1024, r.maxDepth);
     r.maxKeyCapture = <i32>c.integer(redis, "max_key_bytes", "$.redis", 0, 65536, r.maxKeyCapture);
     cfg.redis.maxPending = <i32>c.integer(redis, "max_pending", "$.redis", 1, 1048576, cfg.redis.maxPending);
+  }
+
+  const thrift = root.get("thrift");
+  if (thrift != null && c.object(thrift, "$.thrift", ["max_frame_bytes", "max_depth", "max_unframed_bytes", "max_name_bytes", "max_headers", "max_header_bytes", "lax_binary_unframed", "max_pending"])) {
+    const t = cfg.thrift.limits;
+    t.maxFrameBytes = c.integer(thrift, "max_frame_bytes", "$.thrift", 14, 0x3fffffff, t.maxFrameBytes);
+    t.maxDepth = <i32>c.integer(thrift, "max_depth", "$.thrift", 1, 64, t.maxDepth);
+    t.maxUnframedBytes = c.integer(thrift, "max_unframed_bytes", "$.thrift", 16, 0x3fffffff, t.maxUnframedBytes);
+    t.maxNameBytes = <i32>c.integer(thrift, "max_name_bytes", "$.thrift", 1, 65536, t.maxNameBytes);
+    t.maxHeaders = <i32>c.integer(thrift, "max_headers", "$.thrift", 0, 1024, t.maxHeaders);
+    t.maxHeaderBytes = <i32>c.integer(thrift, "max_header_bytes", "$.thrift", 16, 0x3fffffff, t.maxHeaderBytes);
+    t.laxBinaryUnframed = c.boolean(thrift, "lax_binary_unframed", "$.thrift", t.laxBinaryUnframed);
+    cfg.thrift.maxPending = <i32>c.integer(thrift, "max_pending", "$.thrift", 1, 1048576, cfg.thrift.maxPending);
   }
   if (c.error.length > 0) { configError = c.error; return null; }
   return cfg;

@@ -4,12 +4,15 @@
 import { setPropertyBytes, setPropertyString } from "../abi/hostcalls";
 
 export const PROP_PROTOCOL = "metawire.protocol";
+export const PROP_SERVICE = "metawire.service";
 export const PROP_METHOD = "metawire.method";
 export const PROP_KEY = "metawire.key";
 export const PROP_ID = "metawire.id";
 export const PROP_KIND = "metawire.kind";
 export const PROP_RESPONSE_STATUS = "metawire.response_status";
 export const PROP_RESPONSE_CODE = "metawire.response_code";
+/** THeader info headers (Thrift) and attachments (Dubbo): metawire.header.<name>. */
+export const PROP_HEADER_PREFIX = "metawire.header.";
 
 export function exposeBytes(name: string, ptr: usize, len: i32): void {
   setPropertyBytes(name, ptr, len);

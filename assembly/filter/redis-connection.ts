@@ -1,39 +1,31 @@
 // One Redis connection: request decoder on the downstream path, reply decoder on the upstream
 // path, FIFO correlation in between, metadata to filter state, counts to batched metrics.
-// The filter never holds bytes back: every callback returns Continue, so Envoy's buffers never
-// grow because of us and the bytes on the wire are exactly the client's and the server's.
-import { NetworkContext, RootContext } from "../abi/context";
-import { closeStream, log, logEnabled, monotonicNs } from "../abi/hostcalls";
-import { Action, BufferType, LogLevel, PeerType, StreamType } from "../abi/types";
-import { EV_ERROR, EV_MESSAGE } from "../protocols/codec";
+import { RootContext } from "../abi/context";
+import { log } from "../abi/hostcalls";
+import { Action, BufferType, LogLevel } from "../abi/types";
 import { RedisReplyDecoder, RedisRequestDecoder, RedisSession, REPLY_MATCHED, REPLY_OUT_OF_BAND } from "../protocols/redis";
-import { Expose, FilterConfig, OnError } from "../config/config";
+import { Expose, FilterConfig } from "../config/config";
 import { BufferPump } from "./pump";
 import { ProtocolStats } from "./stats";
+import { ProtocolConnection } from "./protocol-connection";
 import { PROP_ID, PROP_KEY, PROP_KIND, PROP_METHOD, PROP_PROTOCOL, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, exposeBytes, exposeInt, exposeString } from "./expose";
-import { RedisRuntime } from "./redis-runtime";
 
-export class RedisConnection extends NetworkContext {
+export class RedisConnection extends ProtocolConnection {
   private req: RedisRequestDecoder;
   private rep: RedisReplyDecoder;
   private session: RedisSession;
   private reqPump: BufferPump<RedisRequestDecoder> = new BufferPump<RedisRequestDecoder>();
   private repPump: BufferPump<RedisReplyDecoder> = new BufferPump<RedisReplyDecoder>();
-  private cfg: FilterConfig;
-  private stats: ProtocolStats;
-  private passthrough: bool = false;
   private requestsSeen: i64 = 0;
   private repliesSeen: i64 = 0;
   /** Keys of outstanding requests, kept only when per-request logging is on. */
   private logKeys: Array<string> = [];
 
-  constructor(id: u32, root: RootContext, runtime: RedisRuntime) {
-    super(id, root);
-    this.cfg = runtime.config;
-    this.stats = runtime.stats;
-    this.req = new RedisRequestDecoder(runtime.limits);
-    this.rep = new RedisReplyDecoder(runtime.limits);
-    this.session = new RedisSession(runtime.config.redis.maxPending);
+  constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats) {
+    super(id, root, cfg, stats, "redis");
+    this.req = new RedisRequestDecoder(cfg.redis.limits);
+    this.rep = new RedisReplyDecoder(cfg.redis.limits);
+    this.session = new RedisSession(cfg.redis.maxPending);
   }
 
   onNewConnection(): Action {
@@ -44,42 +36,14 @@ export class RedisConnection extends NetworkContext {
   }
 
   onDownstreamData(size: i32, endOfStream: bool): Action {
-    if (this.passthrough || size == 0) return Action.Continue;
-    let now: i64 = -1;
-    const pump = this.reqPump;
-    pump.begin(BufferType.DownstreamData, 0, size);
-    while (true) {
-      const ev = pump.next(this.req);
-      if (ev == EV_MESSAGE) {
-        if (now < 0) now = monotonicNs();
-        this.onRequest(now);
-      } else if (ev == EV_ERROR) {
-        return this.protocolError("request", pump.failure.length > 0 ? pump.failure : this.req.errorReason(), this.req.start());
-      } else break;
-    }
-    this.stats.flush();
-    return Action.Continue;
+    return this.drain<RedisRequestDecoder>(this.reqPump, this.req, BufferType.DownstreamData, size);
   }
 
   onUpstreamData(size: i32, endOfStream: bool): Action {
-    if (this.passthrough || size == 0) return Action.Continue;
-    let now: i64 = -1;
-    const pump = this.repPump;
-    pump.begin(BufferType.UpstreamData, 0, size);
-    while (true) {
-      const ev = pump.next(this.rep);
-      if (ev == EV_MESSAGE) {
-        if (now < 0) now = monotonicNs();
-        this.onReply(now);
-      } else if (ev == EV_ERROR) {
-        return this.protocolError("reply", pump.failure.length > 0 ? pump.failure : this.rep.errorReason(), this.rep.start());
-      } else break;
-    }
-    this.stats.flush();
-    return Action.Continue;
+    return this.drain<RedisReplyDecoder>(this.repPump, this.rep, BufferType.UpstreamData, size);
   }
 
-  private onRequest(now: i64): void {
+  protected onRequestMessage(now: i64): void {
     const req = this.req;
     this.session.onRequest(req, now);
     this.requestsSeen++;
@@ -98,7 +62,7 @@ export class RedisConnection extends NetworkContext {
     }
   }
 
-  private onReply(now: i64): void {
+  protected onReplyMessage(now: i64): void {
     const rep = this.rep;
     const match = this.session.onReply(rep);
     if (match == REPLY_OUT_OF_BAND) { this.stats.dOutOfBand++; return; }
@@ -123,26 +87,5 @@ export class RedisConnection extends NetworkContext {
     line += rep.isError() ? " -> error " + String.UTF8.decodeUnsafe(rep.errorCodePtr(), rep.errorCodeLen()) : " -> ok";
     line += " " + ((now - s.matchedStartNs()) / 1000).toString() + "us";
     log(LogLevel.Info, line);
-  }
-
-  private protocolError(direction: string, reason: string, at: i64): Action {
-    this.passthrough = true;
-    this.stats.dDecodeErrors++;
-    this.stats.dPassthrough++;
-    this.stats.flush();
-    const close = this.cfg.onError == OnError.Close;
-    if (logEnabled(LogLevel.Warn)) {
-      log(LogLevel.Warn, "metawire redis: connection " + this.id.toString() + ": " + direction + " decode error \"" + reason +
-        "\" near stream offset " + at.toString() + (close ? "; closing the connection" : "; passing bytes through unparsed from here"));
-    }
-    if (close) {
-      closeStream(StreamType.Downstream);
-      return Action.Pause;
-    }
-    return Action.Continue;
-  }
-
-  onDownstreamClose(peer: PeerType): void {
-    this.stats.flush();
   }
 }

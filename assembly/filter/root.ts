@@ -3,12 +3,14 @@
 import { NetworkContext, RootContext } from "../abi/context";
 import { getBufferCopy, log, refreshLogLevel } from "../abi/hostcalls";
 import { BufferType, LogLevel } from "../abi/types";
-import { configError, parseConfig } from "../config/config";
+import { FilterConfig, Protocol, configError, parseConfig } from "../config/config";
 import { RedisConnection } from "./redis-connection";
-import { RedisRuntime } from "./redis-runtime";
+import { ThriftConnection } from "./thrift-connection";
+import { ProtocolStats } from "./stats";
 
 export class MetawireRoot extends RootContext {
-  private redis: RedisRuntime | null = null;
+  private cfg: FilterConfig | null = null;
+  private stats: ProtocolStats = new ProtocolStats();
 
   onConfigure(size: i32): bool {
     refreshLogLevel();
@@ -17,14 +19,18 @@ export class MetawireRoot extends RootContext {
       log(LogLevel.Error, "metawire: invalid configuration: " + configError);
       return false;
     }
-    this.redis = new RedisRuntime(cfg);
-    log(LogLevel.Info, "metawire: configured for redis");
+    const name = cfg.protocol == Protocol.Thrift ? "thrift" : "redis";
+    this.stats = new ProtocolStats();
+    this.stats.define(name);
+    this.cfg = cfg;
+    log(LogLevel.Info, "metawire: configured for " + name);
     return true;
   }
 
   newConnection(id: u32): NetworkContext {
-    const redis = this.redis;
-    if (redis == null) return new NetworkContext(id, this);   // not configured: pass through
-    return new RedisConnection(id, this, redis);
+    const cfg = this.cfg;
+    if (cfg == null) return new NetworkContext(id, this);   // not configured: pass through
+    if (cfg.protocol == Protocol.Thrift) return new ThriftConnection(id, this, cfg, this.stats);
+    return new RedisConnection(id, this, cfg, this.stats);
   }
 }

@@ -1,4 +1,4 @@
-import { parseConfig, configError, Expose, OnError } from "../../assembly/config/config";
+import { parseConfig, configError, Expose, OnError, Protocol } from "../../assembly/config/config";
 import { parseJson, jsonError, JsonKind } from "../../assembly/config/json";
 
 function utf8(s: string): Uint8Array {
@@ -34,12 +34,24 @@ describe("plugin configuration", () => {
     expect(cfg.redis.limits.maxDepth).toBe(8);
     expect(cfg.redis.limits.maxKeyCapture).toBe(16);
     expect(cfg.redis.maxPending).toBe(4);
+    const t = parseConfig(utf8('{"protocol":"thrift","thrift":{"max_frame_bytes":1024,"max_depth":8,"max_unframed_bytes":4096,"max_name_bytes":64,"max_headers":4,"max_header_bytes":512,"lax_binary_unframed":true,"max_pending":16}}'))!;
+    expect(t.protocol).toBe(Protocol.Thrift);
+    expect(t.thrift.limits.maxFrameBytes).toBe(1024);
+    expect(t.thrift.limits.maxDepth).toBe(8);
+    expect(t.thrift.limits.maxUnframedBytes).toBe(4096);
+    expect(t.thrift.limits.maxNameBytes).toBe(64);
+    expect(t.thrift.limits.maxHeaders).toBe(4);
+    expect(t.thrift.limits.maxHeaderBytes).toBe(512);
+    expect(t.thrift.limits.laxBinaryUnframed).toBe(true);
+    expect(t.thrift.maxPending).toBe(16);
   });
 
   it("names the JSON path and the reason of the first problem", () => {
-    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis)");
+    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis, thrift)");
     rejects('{"protocol":"memcached"}', '$.protocol: expected one of redis, thrift, dubbo, auto, got "memcached"');
-    rejects('{"protocol":"thrift"}', '$.protocol: "thrift" is not supported by this build yet (supported: redis)');
+    rejects('{"protocol":"dubbo"}', '$.protocol: "dubbo" is not supported by this build yet (supported: redis, thrift)');
+    rejects('{"thrift":{"max_depth":65}}', "$.thrift.max_depth: expected an integer from 1 to 64, got 65.0");
+    rejects('{"thrift":{"lax_binary_unframed":1}}', "$.thrift.lax_binary_unframed: expected true or false, got number");
     rejects('{"protocol":7}', "$.protocol: expected a string, got number");
     rejects('{"on_error":"ignore"}', '$.on_error: expected one of passthrough, close, got "ignore"');
     rejects('{"expose":true}', "$.expose: expected an object, got boolean");
