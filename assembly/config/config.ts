@@ -5,8 +5,9 @@
 import { JsonKind, JsonValue, jsonError, parseJson } from "./json";
 import { RedisLimits } from "../protocols/redis/limits";
 import { ThriftLimits } from "../protocols/thrift/limits";
+import { DubboLimits } from "../protocols/dubbo/limits";
 
-export enum Protocol { Redis, Thrift }
+export enum Protocol { Redis, Thrift, Dubbo }
 export enum OnError { Passthrough, Close }
 export enum Expose { Off, First, Every }
 
@@ -22,6 +23,11 @@ export class ThriftConfig {
   maxPending: i32 = 65536;
 }
 
+export class DubboConfig {
+  limits: DubboLimits = new DubboLimits();
+  maxPending: i32 = 65536;
+}
+
 export class FilterConfig {
   protocol: Protocol = Protocol.Redis;
   onError: OnError = OnError.Passthrough;
@@ -29,6 +35,7 @@ export class FilterConfig {
   logRequests: bool = false;
   redis: RedisConfig = new RedisConfig();
   thrift: ThriftConfig = new ThriftConfig();
+  dubbo: DubboConfig = new DubboConfig();
 }
 
 export let configError: string = "";
@@ -93,11 +100,11 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
   const root = parseJson(text);
   if (root == null) { configError = "$: invalid JSON: " + jsonError; return null; }
   const c = new Checker();
-  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis", "thrift"])) { configError = c.error; return null; }
+  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis", "thrift", "dubbo"])) { configError = c.error; return null; }
 
   const protocols = ["redis", "thrift", "dubbo", "auto"];
   const proto = c.choice(root, "protocol", "$", protocols, 0);
-  if (proto > 1) c.fail("$.protocol", "\"" + protocols[proto] + "\" is not supported by this build yet (supported: redis, thrift)");
+  if (proto > 2) c.fail("$.protocol", "\"" + protocols[proto] + "\" is not supported by this build yet (supported: redis, thrift, dubbo)");
   if (proto >= 0) cfg.protocol = <Protocol>proto;
   cfg.onError = <OnError>c.choice(root, "on_error", "$", ["passthrough", "close"], 0);
 
@@ -131,6 +138,18 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
     t.maxHeaderBytes = <i32>c.integer(thrift, "max_header_bytes", "$.thrift", 16, 0x3fffffff, t.maxHeaderBytes);
     t.laxBinaryUnframed = c.boolean(thrift, "lax_binary_unframed", "$.thrift", t.laxBinaryUnframed);
     cfg.thrift.maxPending = <i32>c.integer(thrift, "max_pending", "$.thrift", 1, 1048576, cfg.thrift.maxPending);
+  }
+
+  const dubbo = root.get("dubbo");
+  if (dubbo != null && c.object(dubbo, "$.dubbo", ["max_body_bytes", "max_depth", "max_string_bytes", "max_attachments", "max_class_defs", "max_capture_bytes", "max_pending"])) {
+    const d = cfg.dubbo.limits;
+    d.maxBodyBytes = c.integer(dubbo, "max_body_bytes", "$.dubbo", 0, 0x7fffffff, d.maxBodyBytes);
+    d.maxDepth = <i32>c.integer(dubbo, "max_depth", "$.dubbo", 1, 256, d.maxDepth);
+    d.maxStringBytes = <i32>c.integer(dubbo, "max_string_bytes", "$.dubbo", 16, 1048576, d.maxStringBytes);
+    d.maxAttachments = <i32>c.integer(dubbo, "max_attachments", "$.dubbo", 0, 1024, d.maxAttachments);
+    d.maxClassDefs = <i32>c.integer(dubbo, "max_class_defs", "$.dubbo", 1, 4096, d.maxClassDefs);
+    d.maxCaptureBytes = <i32>c.integer(dubbo, "max_capture_bytes", "$.dubbo", 64, 1048576, d.maxCaptureBytes);
+    cfg.dubbo.maxPending = <i32>c.integer(dubbo, "max_pending", "$.dubbo", 1, 1048576, cfg.dubbo.maxPending);
   }
   if (c.error.length > 0) { configError = c.error; return null; }
   return cfg;

@@ -6,7 +6,10 @@ import { BufferType, LogLevel } from "../abi/types";
 import { FilterConfig, Protocol, configError, parseConfig } from "../config/config";
 import { RedisConnection } from "./redis-connection";
 import { ThriftConnection } from "./thrift-connection";
+import { DubboConnection } from "./dubbo-connection";
 import { ProtocolStats } from "./stats";
+
+const PROTOCOL_NAMES: StaticArray<string> = ["redis", "thrift", "dubbo"];
 
 export class MetawireRoot extends RootContext {
   private cfg: FilterConfig | null = null;
@@ -19,7 +22,7 @@ export class MetawireRoot extends RootContext {
       log(LogLevel.Error, "metawire: invalid configuration: " + configError);
       return false;
     }
-    const name = cfg.protocol == Protocol.Thrift ? "thrift" : "redis";
+    const name = PROTOCOL_NAMES[<i32>cfg.protocol];
     this.stats = new ProtocolStats();
     this.stats.define(name);
     this.cfg = cfg;
@@ -31,6 +34,7 @@ export class MetawireRoot extends RootContext {
     const cfg = this.cfg;
     if (cfg == null) return new NetworkContext(id, this);   // not configured: pass through
     if (cfg.protocol == Protocol.Thrift) return new ThriftConnection(id, this, cfg, this.stats);
+    if (cfg.protocol == Protocol.Dubbo) return new DubboConnection(id, this, cfg, this.stats);
     return new RedisConnection(id, this, cfg, this.stats);
   }
 }

@@ -44,12 +44,22 @@ describe("plugin configuration", () => {
     expect(t.thrift.limits.maxHeaderBytes).toBe(512);
     expect(t.thrift.limits.laxBinaryUnframed).toBe(true);
     expect(t.thrift.maxPending).toBe(16);
+    const d = parseConfig(utf8('{"protocol":"dubbo","dubbo":{"max_body_bytes":1024,"max_depth":8,"max_string_bytes":128,"max_attachments":4,"max_class_defs":16,"max_capture_bytes":2048,"max_pending":32}}'))!;
+    expect(d.protocol).toBe(Protocol.Dubbo);
+    expect(d.dubbo.limits.maxBodyBytes).toBe(1024);
+    expect(d.dubbo.limits.maxDepth).toBe(8);
+    expect(d.dubbo.limits.maxStringBytes).toBe(128);
+    expect(d.dubbo.limits.maxAttachments).toBe(4);
+    expect(d.dubbo.limits.maxClassDefs).toBe(16);
+    expect(d.dubbo.limits.maxCaptureBytes).toBe(2048);
+    expect(d.dubbo.maxPending).toBe(32);
   });
 
   it("names the JSON path and the reason of the first problem", () => {
-    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis, thrift)");
+    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis, thrift, dubbo)");
     rejects('{"protocol":"memcached"}', '$.protocol: expected one of redis, thrift, dubbo, auto, got "memcached"');
-    rejects('{"protocol":"dubbo"}', '$.protocol: "dubbo" is not supported by this build yet (supported: redis, thrift)');
+    rejects('{"protocol":"auto"}', '$.protocol: "auto" is not supported by this build yet (supported: redis, thrift, dubbo)');
+    rejects('{"dubbo":{"max_depth":0}}', "$.dubbo.max_depth: expected an integer from 1 to 256, got 0.0");
     rejects('{"thrift":{"max_depth":65}}', "$.thrift.max_depth: expected an integer from 1 to 64, got 65.0");
     rejects('{"thrift":{"lax_binary_unframed":1}}', "$.thrift.lax_binary_unframed: expected true or false, got number");
     rejects('{"protocol":7}', "$.protocol: expected a string, got number");
