@@ -166,6 +166,46 @@ describe("ThriftSession", () => {
     expect(rp.msgs[0].matchedMethod.length).toBe(PENDING_METHOD_CAP * 2);
   });
 
+  it("THeader requests, replies mixing THeader frames and a bare deferred reply (Node server), out of order", () => {
+    // captured from Apache Thrift Node 0.24 (test/e2e/thrift-peers.test.ts): ping, echoText("later:x"), ping
+    const reqs: string[] = [
+      "0000003f0fff0000000000000009000001010c782d726571756573742d69640f6865616465722f62696e6172792331000000800100010000000470696e670000000100" +
+        "000000510fff0000000000000009000001010c782d726571756573742d69640f6865616465722f62696e617279233200000080010001000000086563686f54657874000000020b0001000000076c617465723a7800" +
+        "0000003f0fff0000000000000009000001010c782d726571756573742d69640f6865616465722f62696e6172792333000000800100010000000470696e670000000300",
+      "000000370fff0000000000000009020001010c782d726571756573742d6964106865616465722f636f6d70616374233100008221010470696e6700" +
+        "000000440fff0000000000000009020001010c782d726571756573742d6964106865616465722f636f6d7061637423320000822102086563686f5465787418076c617465723a7800" +
+        "000000370fff0000000000000009020001010c782d726571756573742d6964106865616465722f636f6d70616374233300008221030470696e6700",
+    ];
+    // the bare echoText reply moved behind the last ping, as the batch of the e2e test gets it
+    const reps: string[] = [
+      "0000001f0fff000000000000000100000000800100020000000470696e670000000100" +
+        "0000001f0fff000000000000000100000000800100020000000470696e670000000300" +
+        "80010002000000086563686f54657874000000020b0000000000074c415445523a5800",
+      "000000170fff0000000000000001020000008241010470696e6700" +
+        "000000170fff0000000000000001020000008241030470696e6700" +
+        "824102086563686f546578740800074c415445523a5800",
+    ];
+    for (let k = 0; k < 2; k++) {
+      for (let seed: u32 = 1; seed <= 8; seed++) {
+        const s = new ThriftSession();
+        const rp = converse(s, hexBytes(reqs[k]), hexBytes(reps[k]), 400 + seed);
+        expect(rp.msgs.length).toBe(3);
+        const want = ["ping", "ping", "echoText"];
+        const seqs: i32[] = [1, 3, 2];
+        const starts: i64[] = [0, 2, 1];
+        for (let i = 0; i < 3; i++) {
+          expect(rp.msgs[i].correlation).toBe(REPLY_MATCHED);
+          expect(rp.msgs[i].matchedSeq).toBe(seqs[i]);
+          expect(unhex(rp.msgs[i].matchedMethod)).toBe(want[i]);
+          expect(rp.msgs[i].matchedStart).toBe(starts[i]);
+          expect(rp.msgs[i].transport).toBe(3); // THeader, for the bare message too
+          expect(rp.msgs[i].protocol).toBe(k + 1);
+        }
+        expect(s.pending()).toBe(0);
+      }
+    }
+  });
+
   it("fed whole, T1 and T6 through WHOLE mode", () => {
     const s = new ThriftSession();
     runThrift(new ThriftDecoder(new ThriftLimits()), hexBytes(T1), WHOLE, new Rng(1), false, s, true);

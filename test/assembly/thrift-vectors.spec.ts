@@ -1,5 +1,6 @@
 // Every Thrift vector of protocols.md §4.1 (carried in test/fixtures/thrift-vectors.json) and every
-// hand-built edge case (E1–E24, §5.1, §5.4, §1.9 limits): transport, protocol, name/service/method,
+// edge case (E1–E24, §5.1, §5.4, §1.9 limits, THeader connections mixing THeader frames with bare and
+// framed messages as Apache's Node server sends them): transport, protocol, name/service/method,
 // seqid, type, THeader headers, reply status, message offsets or the error – fed whole, byte by byte
 // and in random splits (several seeds, with and without skipping), always with identical results.
 
@@ -59,7 +60,7 @@ describe("Thrift §4.1 vectors", () => {
   });
 });
 
-describe("Thrift edge cases (E1–E24, §5.1, §5.4, limits)", () => {
+describe("Thrift edge cases (E1–E24, §5.1, §5.4, limits, mixed THeader streams)", () => {
   it("decode when fed whole", () => {
     all(edgeCases(), WHOLE, 1, false);
   });

@@ -6,6 +6,16 @@
 //   header      LEN | 0FFF flags seq hs | info | message   (same, header data streamed, §1.4)
 //   unframed    message                            every field walked to find the end (§1.7)
 //
+// A THeader connection is not THeader message by message: Apache C++ THeaderTransport decides the
+// client type per frame (§1.1, §1.4), and Apache's Node THeader server answers a call whose handler
+// completes asynchronously with a bare unframed message between THeader frames. So on a connection
+// detected as THeader every message is recognised by its first bytes, as C++ does:
+//   `80 …` / `82 …`            bare strict binary / compact message, walked like an unframed one
+//   LEN | `0F FF`               THeader frame
+//   LEN | `80 01` / `82 v`      framed binary / compact message (framed limits and error texts)
+// transport() keeps reporting THeader for such a connection. Connections detected as framed or
+// unframed stay what they are: a message of another transport there is an error.
+//
 // Framed/header bodies are never walked, except as far as classification needs: a REPLY's first
 // field header (success vs declared exception) and an EXCEPTION's TApplicationException (its type);
 // everything after that is skippable(). Bytes are never kept beyond the name prefix and THeader info
@@ -42,6 +52,7 @@ const D_HEAD: i32 = 4; // message header
 const D_BODY: i32 = 5; // struct walk (unframed; framed only to classify replies)
 const D_REST: i32 = 6; // framed/header: rest of the frame, not looked at
 const D_ERROR: i32 = 7;
+const D_FRAME_KIND: i32 = 8; // header connection: the 2 bytes after LEN say THeader or framed
 
 /** THeader LENGTH bound of the format (HeaderFormat.md: slightly less than HTTP's magic). */
 const HEADER_FRAME_MAX: i64 = 0x3fffffff;
@@ -71,7 +82,9 @@ export class ThriftDecoder {
   private hdrFlags: i32 = 0;
   private hdrSeq: i32 = 0;
   private hdrSize: i32 = 0;
+  private frameSize: i64 = 0; // header connection: LEN, until the bytes after it decide
   private readonly scratch: StaticArray<u8> = new StaticArray<u8>(DETECT_MAX_BYTES);
+  private readonly kindBytes: StaticArray<u8> = new StaticArray<u8>(2); // framed in THeader: replayed to the head
   private scratchLen: i32 = 0;
   private readonly head: MessageHead;
   private readonly walker: StructWalker;
@@ -165,17 +178,22 @@ export class ThriftDecoder {
     this.inMsg = false;
     this.bounded = false;
     this.frameLeft = 0;
+    this.frameSize = 0;
     this.scratchLen = 0;
     this.clearMessage();
   }
 
   // ---- connection ---------------------------------------------------------------------------------
 
-  /** TRANSPORT_* once recognised (fixed for the connection), TRANSPORT_UNKNOWN before. */
+  /**
+   * TRANSPORT_* once recognised (fixed for the connection), TRANSPORT_UNKNOWN before. On a THeader
+   * connection individual messages may still come framed or bare (unframed), as Apache's peers
+   * send and read them; their headerSeqId()/headerFlags() are 0 and they carry no info headers.
+   */
   transport(): i32 {
     return this.transportV;
   }
-  /** PROTOCOL_* of the last message header (THeader frames name theirs). */
+  /** PROTOCOL_* of the last message header (THeader frames name theirs; other messages show theirs). */
   protocol(): i32 {
     return this.protocolV;
   }
@@ -315,7 +333,7 @@ export class ThriftDecoder {
   private run(ptr: usize, len: i32): i32 {
     let i = 0;
     while (i < len) {
-      if (!this.inMsg) this.beginMessage();
+      if (!this.inMsg) this.beginMessage(<i32>load<u8>(ptr + <usize>i));
       let avail = len - i;
       if (this.bounded) {
         if (this.frameLeft <= 0) {
@@ -337,6 +355,9 @@ export class ThriftDecoder {
       switch (st) {
         case D_FRAME_LEN:
           this.frameLenByte(<i32>load<u8>(p));
+          break;
+        case D_FRAME_KIND:
+          this.frameKindByte(<i32>load<u8>(p));
           break;
         case D_HDR_FIXED:
           this.headerFixedByte(<i32>load<u8>(p));
@@ -362,10 +383,17 @@ export class ThriftDecoder {
     return i;
   }
 
-  private beginMessage(): void {
+  /** b0: the message's first byte, not consumed yet. */
+  private beginMessage(b0: i32): void {
     this.inMsg = true;
     this.msgStart = this.pos;
     this.clearMessage();
+    if (this.state == D_FRAME_LEN && this.transportV == TRANSPORT_HEADER && (b0 == 0x80 || b0 == 0x82)) {
+      // a length never has the top bit set: a bare message between THeader frames (the head checks
+      // the rest of its version); other such bytes are rejected by frameLenByte
+      this.protocolV = b0 == 0x82 ? PROTOCOL_COMPACT : PROTOCOL_BINARY;
+      this.state = D_HEAD;
+    }
     if (this.state == D_HEAD) {
       this.head.begin(this.protocolV == PROTOCOL_COMPACT, this.lax, this.limits.maxUnframedBytes, OVER_UNFRAMED);
     }
@@ -383,20 +411,20 @@ export class ThriftDecoder {
   }
 
   private frameLenByte(b: i32): void {
+    const header = this.transportV == TRANSPORT_HEADER;
+    if (header && this.accN == 0 && (b & 0x80) != 0) {
+      this.fail("invalid thrift header transport frame size"); // negative, and not a bare message
+      return;
+    }
     this.acc = (this.acc << 8) | <u32>b;
     if (++this.accN < 4) return;
     const size = <i64>(<i32>this.acc);
     this.acc = 0;
     this.accN = 0;
-    if (this.transportV == TRANSPORT_HEADER) {
-      const max = this.limits.maxFrameBytes < HEADER_FRAME_MAX ? this.limits.maxFrameBytes : HEADER_FRAME_MAX;
-      if (size < HEADER_FRAME_MIN || size > max) {
-        this.fail("invalid thrift header transport frame size");
-        return;
-      }
-      this.bounded = true;
-      this.frameLeft = size;
-      this.state = D_HDR_FIXED;
+    if (header) {
+      // THeader frame or framed message: the next two bytes tell
+      this.frameSize = size;
+      this.state = D_FRAME_KIND;
       return;
     }
     if (size <= 0 || size > this.limits.maxFrameBytes) {
@@ -408,13 +436,56 @@ export class ThriftDecoder {
     this.beginHead();
   }
 
-  /** magic(2) flags(2) sequence(4) header size in 4-byte words(2). */
+  /** Header connection, the 2 bytes after LEN: `0F FF` THeader, `80 01` / `82 v` a framed message. */
+  private frameKindByte(b: i32): void {
+    this.acc = (this.acc << 8) | <u32>b;
+    if (++this.accN < 2) return;
+    const w = <i32>(this.acc & 0xffff);
+    const size = this.frameSize;
+    if (w == 0x0fff) {
+      const max = this.limits.maxFrameBytes < HEADER_FRAME_MAX ? this.limits.maxFrameBytes : HEADER_FRAME_MAX;
+      if (size < HEADER_FRAME_MIN || size > max) {
+        this.fail("invalid thrift header transport frame size");
+        return;
+      }
+      this.bounded = true;
+      this.frameLeft = size - 2; // the magic is read
+      this.state = D_HDR_FIXED; // continues with the flags (accN = 2)
+      return;
+    }
+    const compact = (w & 0xff1f) == 0x8201;
+    if (w != 0x8001 && !compact) {
+      this.fail("invalid thrift header transport magic");
+      return;
+    }
+    this.acc = 0;
+    this.accN = 0;
+    if (size <= 0 || size > this.limits.maxFrameBytes) {
+      this.fail("invalid thrift framed transport frame size");
+      return;
+    }
+    if (size < 2) {
+      this.fail(OVER_FRAME); // the two bytes read are already past the frame
+      return;
+    }
+    this.protocolV = compact ? PROTOCOL_COMPACT : PROTOCOL_BINARY;
+    this.bounded = true;
+    this.frameLeft = size;
+    this.beginHead();
+    // the two bytes read are the message's first: hand them to the head
+    const k = changetype<usize>(this.kindBytes);
+    store<u8>(k, <u8>(w >> 8));
+    store<u8>(k, <u8>w, 1);
+    this.head.feed(k, 2);
+    this.frameLeft -= 2;
+    if (this.head.failed) this.fail(this.head.reason);
+  }
+
+  /** flags(2) sequence(4) header size in 4-byte words(2), after LEN and the magic (accN starts at 2). */
   private headerFixedByte(b: i32): void {
     const k = this.accN++;
     this.acc = (this.acc << 8) | <u32>b;
-    if (k == 1) {
-      if ((this.acc & 0xffff) != 0x0fff) this.fail("invalid thrift header transport magic");
-    } else if (k == 3) {
+    if (k == 3) {
       this.hdrFlags = <i32>(this.acc & 0xffff);
     } else if (k == 7) {
       this.hdrSeq = <i32>this.acc;
