@@ -366,3 +366,143 @@ export function checkReplies(run: Run<RepMsg>, want: VRep[], label: string, ids:
     }
   }
 }
+
+// ---- fixed cut points (fast-path boundaries) --------------------------------------------------
+
+/** All the metadata of a request message, as one comparable line. */
+export function reqText(m: ReqMsg): string {
+  let s = m.method + "|" + (m.methodTruncated ? "T" : "-") + "|" + m.command.toString() + "|" + (m.hasKey ? "K" : "-");
+  s += "|" + m.key + "|" + (m.keyTruncated ? "T" : "-") + "|" + m.argc.toString() + "|" + (m.inline ? "I" : "-");
+  for (let i = 0; i < m.args.length; i++) s += "|" + m.args[i];
+  return s + "|" + m.start.toString() + "-" + m.end.toString() + "|" + m.id.toString();
+}
+
+/** All the metadata of a reply message (and its correlation), as one comparable line. */
+export function repText(m: RepMsg): string {
+  let s = m.type + "|" + (m.isError ? "E" : "-") + "|" + m.error + "|" + (m.isNull ? "N" : "-") + "|" + (m.push ? "P" : "-");
+  s += "|" + m.head + "|" + (m.hasLastInt ? m.lastInt.toString() : "-") + "|" + m.start.toString() + "-" + m.end.toString();
+  return s + "|" + m.correlation.toString() + "|" + m.matchedId.toString() + "|" + m.matchedMethod + "|" + (m.final ? "F" : "-");
+}
+
+/** Everything a run observed: messages, verdict, bytes consumed, boundary, driver violations. */
+export function runText<T>(run: Run<T>, line: (m: T) => string): string {
+  let s = "";
+  for (let i = 0; i < run.msgs.length; i++) s += line(run.msgs[i]) + "\n";
+  s += "error=" + run.error + " consumed=" + run.consumed.toString() + " boundary=" + (run.boundary ? "1" : "0");
+  return s + " violations=" + run.violations.toString();
+}
+
+/**
+ * Feed `data` to a request decoder in windows that end at each of `cuts` (ascending, inside the data)
+ * and at the end. With `useSkip`, whatever skippable() allows within a window is skipped, not fed.
+ */
+export function runRequestsAt(
+  d: RedisRequestDecoder,
+  data: Uint8Array,
+  cuts: i32[],
+  useSkip: bool,
+  session: RedisSession | null = null,
+): Run<ReqMsg> {
+  const run = new Run<ReqMsg>();
+  const base = data.dataStart;
+  const n = data.length;
+  let off = 0;
+  for (let w = 0; w <= cuts.length && off < n; w++) {
+    const end = w < cuts.length ? cuts[w] : n;
+    while (off < end) {
+      if (useSkip) {
+        const s = d.skippable();
+        if (s > 0) {
+          const k = s < <i64>(end - off) ? <i32>s : end - off;
+          d.skip(<i64>k);
+          off += k;
+          run.skipped += k;
+          if (d.event != EV_NEED_MORE) run.violations++;
+          continue;
+        }
+      }
+      const c = d.feed(base + <usize>off, end - off);
+      if (c < 0 || c > end - off) {
+        run.violations++;
+        return run;
+      }
+      off += c;
+      if (d.event == EV_MESSAGE) {
+        const m = snapReq(d);
+        if (session !== null) {
+          session.onRequest(d, <i64>run.msgs.length);
+          m.id = session.lastRequestId();
+        }
+        run.msgs.push(m);
+      } else if (d.event == EV_ERROR) {
+        run.error = d.errorReason();
+        run.consumed = d.position();
+        return run;
+      } else if (off != end) {
+        run.violations++;
+        return run;
+      }
+    }
+  }
+  run.consumed = d.position();
+  run.boundary = d.atBoundary();
+  return run;
+}
+
+/** runRequestsAt for replies. */
+export function runRepliesAt(
+  d: RedisReplyDecoder,
+  data: Uint8Array,
+  cuts: i32[],
+  useSkip: bool,
+  session: RedisSession | null = null,
+): Run<RepMsg> {
+  const run = new Run<RepMsg>();
+  const base = data.dataStart;
+  const n = data.length;
+  let off = 0;
+  for (let w = 0; w <= cuts.length && off < n; w++) {
+    const end = w < cuts.length ? cuts[w] : n;
+    while (off < end) {
+      if (useSkip) {
+        const s = d.skippable();
+        if (s > 0) {
+          const k = s < <i64>(end - off) ? <i32>s : end - off;
+          d.skip(<i64>k);
+          off += k;
+          run.skipped += k;
+          if (d.event != EV_NEED_MORE) run.violations++;
+          continue;
+        }
+      }
+      const c = d.feed(base + <usize>off, end - off);
+      if (c < 0 || c > end - off) {
+        run.violations++;
+        return run;
+      }
+      off += c;
+      if (d.event == EV_MESSAGE) {
+        const m = snapRep(d);
+        if (session !== null) {
+          m.correlation = session.onReply(d);
+          if (m.correlation == REPLY_MATCHED) {
+            m.matchedId = session.matchedId();
+            m.matchedMethod = text(session.matchedMethodPtr(), session.matchedMethodLen());
+            m.final = session.matchedFinal();
+          }
+        }
+        run.msgs.push(m);
+      } else if (d.event == EV_ERROR) {
+        run.error = d.errorReason();
+        run.consumed = d.position();
+        return run;
+      } else if (off != end) {
+        run.violations++;
+        return run;
+      }
+    }
+  }
+  run.consumed = d.position();
+  run.boundary = d.atBoundary();
+  return run;
+}

@@ -14,6 +14,7 @@ import { metawireWasm, RELEASE_WASM } from "../support/filter.js";
 import { nullFilterWasm } from "./null-filter.js";
 import { DOWN, scenarios, type Scenario } from "./scenarios.js";
 import { proxyBenchmarks } from "./proxy-bench.js";
+import { codecBenchmarks, CODEC_BENCH_HEAD, CODEC_BENCH_TITLE } from "./codec-bench.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -94,6 +95,8 @@ async function main(): Promise<void> {
   console.log("filter (in wasm): time inside metawire's callbacks minus time inside host functions.");
   if (small100 && big1m) console.log(`1 MiB value vs 100 B value (filter time, one read each): ${(big1m / small100).toFixed(2)}×`);
   console.log(`release module: ${RELEASE_WASM} ${(statSync(RELEASE_WASM).size / 1024).toFixed(1)} KiB`);
+
+  table(CODEC_BENCH_TITLE, CODEC_BENCH_HEAD, await codecBenchmarks());
 
   const tcp = await proxyBenchmarks(metawire, SCALE);
   if (tcp.skipped) console.log(`\nTCP benchmark skipped: ${tcp.skipped}`);

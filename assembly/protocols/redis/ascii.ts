@@ -23,6 +23,17 @@ export function upperByte(c: i32): i32 {
   return <u32>(c - 0x61) < 26 ? c - 0x20 : c;
 }
 
+/** upperByte on each of 8 bytes at once (bytes ≥ 0x80 unchanged). */
+// @ts-ignore: decorator
+@inline
+export function upper8(x: u64): u64 {
+  const h = x & 0x7f7f7f7f7f7f7f7f;
+  const ge = h + 0x1f1f1f1f1f1f1f1f; // bit 7 set where the byte ≥ 'a'
+  const gt = h + 0x0505050505050505; // bit 7 set where the byte > 'z'
+  const m = ge & ~gt & ~x & 0x8080808080808080; // 'a'..'z' (ASCII only)
+  return x - (m >> 2); // - 0x20 in those bytes
+}
+
 // @ts-ignore: decorator
 @inline
 export function lowerByte(c: i32): i32 {

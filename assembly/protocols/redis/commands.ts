@@ -1,7 +1,11 @@
 // Redis command table: where the first key of a command is (specs/protocols.md §3.4, Redis 7 key-specs)
 // and the few properties request/reply correlation needs (pub/sub, MONITOR, CLIENT, RESET, …).
-// The table is built once, on first use; lookups hash the request's name bytes in place (no String is
-// made per request) and confirm the hit by comparing bytes.
+// The table is built once, on first use (a request decoder's construction counts); lookups hash the
+// request's name bytes in place (no String is made per request) and confirm the hit by comparing
+// bytes. The per-request functions read flat tables through raw pointers taken once at build time:
+// touching a managed Array/String there would cost shadow-stack spills on every call.
+
+import { tailMask } from "./raw";
 
 // ---- key rules: how to find the first key ------------------------------------------------------
 // A rule is one i32: kind in bits 0..3, argument index in bits 8..15, keyword id in bits 16..23.
@@ -24,10 +28,14 @@ export function KEY_KEYNUM(k: i32): i32 {
 export function KEY_KEYWORD(word: string, from: i32): i32 {
   return RULE_KEYWORD | ((from & 0xff) << 8) | (keywordId(word) << 16);
 }
+// @ts-ignore: decorator
+@inline
 export function ruleKind(rule: i32): i32 {
   return rule & 0xf;
 }
 /** Index for RULE_INDEX / RULE_KEYNUM, search start for RULE_KEYWORD. */
+// @ts-ignore: decorator
+@inline
 export function ruleArg(rule: i32): i32 {
   return (rule >> 8) & 0xff;
 }
@@ -80,11 +88,31 @@ export function psKind(flags: i32): i32 {
 const NAMES: string[] = [];
 const RULES: i32[] = [];
 const FLAGS: i32[] = [];
-const SLOTS: i32 = 1024; // power of two, ≥ 4 × command count
-const HASH = new StaticArray<i32>(SLOTS); // command index + 1, 0 = empty
 /** Longest name in the table; longer request names cannot match. */
 let maxNameLen: i32 = 0;
 let built = false;
+
+// Flat copies for the hot path, made at the end of build():
+//  * NAME_BYTES: upper-case names, each at an 8-aligned offset, zero-padded to whole 8-byte words;
+//  * NAME_AT: per command, (offset << 8 | length) into NAME_BYTES;
+//  * ENTRIES: open-addressing hash table of SLOTS × 16 bytes – the name's first word (zero-padded),
+//    its length (0: empty slot) and its index – keyed by slotOf(first word, length), so a name of up
+//    to 8 bytes is found with one probe and no other memory touched;
+//  * the data of RULES/FLAGS (never pushed to after build).
+const SLOTS: i32 = 1024; // power of two, ≥ 4 × command count
+const SLOT_BITS: u64 = 10;
+let NAME_BYTES: StaticArray<u8> = new StaticArray<u8>(0);
+let NAME_AT: StaticArray<i32> = new StaticArray<i32>(0);
+const ENTRIES = new StaticArray<u8>(SLOTS * 16);
+let namesPtr: usize = 0;
+let nameAtPtr: usize = 0;
+let rulesPtr: usize = 0;
+let flagsPtr: usize = 0;
+const entriesPtr = changetype<usize>(ENTRIES);
+let count: i32 = 0;
+/** lookupCommand's upper-cased copy of a name (≤ maxNameLen bytes, padded to whole words). */
+const SCRATCH = new StaticArray<u8>(64);
+const scratchPtr = changetype<usize>(SCRATCH);
 
 function def(names: string, rule: i32 = KEY_NONE, flags: i32 = 0): void {
   // `names` is a space-separated list sharing one rule (keeps the table readable)
@@ -98,20 +126,10 @@ function def(names: string, rule: i32 = KEY_NONE, flags: i32 = 0): void {
 }
 
 function add(name: string, rule: i32, flags: i32): void {
-  const index = NAMES.length;
   NAMES.push(name);
   RULES.push(rule);
   FLAGS.push(flags);
   if (name.length > maxNameLen) maxNameLen = name.length;
-  let h = nameHash(name) & (SLOTS - 1);
-  while (unchecked(HASH[h]) != 0) h = (h + 1) & (SLOTS - 1);
-  unchecked((HASH[h] = index + 1));
-}
-
-function nameHash(name: string): u32 {
-  let h: u32 = 2166136261;
-  for (let i = 0; i < name.length; i++) h = (h ^ upper(<u32>name.charCodeAt(i))) * 16777619;
-  return h;
 }
 
 // @ts-ignore: decorator
@@ -185,28 +203,84 @@ function build(): void {
   def("ECHO AUTH SELECT UNWATCH SCAN KEYS RANDOMKEY DBSIZE FLUSHDB FLUSHALL SWAPDB INFO CONFIG DEBUG");
   def("SAVE BGSAVE BGREWRITEAOF LASTSAVE SHUTDOWN SLOWLOG TIME ROLE REPLICAOF SLAVEOF COMMAND MODULE");
   def("LATENCY LOLWUT FAILOVER PSYNC SYNC REPLCONF CLUSTER READONLY READWRITE ASKING ACL SCRIPT FUNCTION");
+  flatten();
+}
+
+function flatten(): void {
+  const n = NAMES.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += (unchecked(NAMES[i]).length + 7) & ~7;
+  const bytes = new StaticArray<u8>(total);
+  const at = new StaticArray<i32>(n);
+  namesPtr = changetype<usize>(bytes);
+  nameAtPtr = changetype<usize>(at);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const name = unchecked(NAMES[i]);
+    const len = name.length; // the longest name is 20 bytes, well inside the 8-bit length field
+    const p = namesPtr + <usize>off;
+    for (let k = 0; k < len; k++) store<u8>(p + <usize>k, <u8>upper(<u32>name.charCodeAt(k)));
+    unchecked((at[i] = (off << 8) | (len & 0xff)));
+    // in index order, so a name listed twice resolves to its first entry
+    const first = load<u64>(p);
+    let slot = slotOf(first, len);
+    while (load<i32>(entriesPtr + (<usize>slot << 4), 8) != 0) slot = (slot + 1) & (SLOTS - 1);
+    const e = entriesPtr + (<usize>slot << 4);
+    store<u64>(e, first);
+    store<i32>(e, len, 8);
+    store<i32>(e, i, 12);
+    off += (len + 7) & ~7;
+  }
+  NAME_BYTES = bytes;
+  NAME_AT = at;
+  rulesPtr = RULES.dataStart;
+  flagsPtr = FLAGS.dataStart;
+  count = n;
+}
+
+/** Hash slot of a name by its first word (zero-padded past the name) and length. */
+// @ts-ignore: decorator
+@inline
+function slotOf(first: u64, len: i32): i32 {
+  return <i32>(((first ^ <u64>len) * 0x9e3779b97f4a7c15) >> (64 - SLOT_BITS));
+}
+
+/** Builds the table if no one has yet (decoders call this once, when they are constructed). */
+export function ensureCommands(): void {
+  if (!built) build();
 }
 
 /** Table index of the command named by [ptr, ptr+len) (ASCII, any case), or -1. Never allocates. */
 export function lookupCommand(ptr: usize, len: i32): i32 {
   if (!built) build();
   if (len <= 0 || len > maxNameLen) return -1;
-  let h: u32 = 2166136261;
-  for (let i = 0; i < len; i++) h = (h ^ upper(<u32>load<u8>(ptr + i))) * 16777619;
-  let slot = <i32>(h & (SLOTS - 1));
+  // upper-cased into a word-padded scratch, so any caller's bytes take the word-wise lookup
+  const s = scratchPtr;
+  for (let i = 0; i < len; i++) store<u8>(s + <usize>i, <u8>upper(<u32>load<u8>(ptr + <usize>i)));
+  return lookupUpperWord(load<u64>(s), s, len);
+}
+
+/**
+ * lookupCommand for a name already upper-cased at `ptr`, with its first 8 bytes also in `w0` (bytes
+ * past `len` ignored) and `ptr` readable for `len` rounded up to whole words (the request capture's
+ * 64-byte method buffer). Only after ensureCommands(): the hot path skips the build check.
+ */
+export function lookupUpperWord(w0: u64, ptr: usize, len: i32): i32 {
+  if (len <= 0 || len > maxNameLen) return -1;
+  const first = w0 & tailMask(len);
+  let slot = slotOf(first, len);
   while (true) {
-    const v = unchecked(HASH[slot]);
-    if (v == 0) return -1;
-    const name = unchecked(NAMES[v - 1]);
-    if (name.length == len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (upper(<u32>load<u8>(ptr + i)) != <u32>name.charCodeAt(i)) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return v - 1;
+    const e = entriesPtr + (<usize>slot << 4);
+    const l = load<i32>(e, 8);
+    if (l == 0) return -1;
+    if (l == len && load<u64>(e) == first) {
+      const index = load<i32>(e, 12);
+      if (len <= 8) return index;
+      // the rest of a longer name, a word at a time
+      const name = namesPtr + <usize>(load<i32>(nameAtPtr + (<usize>index << 2)) >>> 8);
+      let k = 8;
+      while (k + 8 <= len && load<u64>(ptr + <usize>k) == load<u64>(name + <usize>k)) k += 8;
+      if (k >= len || (load<u64>(ptr + <usize>k) & tailMask(len - k)) == load<u64>(name + <usize>k)) return index;
     }
     slot = (slot + 1) & (SLOTS - 1);
   }
@@ -215,7 +289,7 @@ export function lookupCommand(ptr: usize, len: i32): i32 {
 
 export function commandCount(): i32 {
   if (!built) build();
-  return NAMES.length;
+  return count;
 }
 
 /** Upper-case name of a table entry ("" for -1 or out of range). Static: never allocates. */
@@ -226,10 +300,24 @@ export function commandName(index: i32): string {
 
 export function commandRule(index: i32): i32 {
   if (!built) build();
-  return index >= 0 && index < RULES.length ? unchecked(RULES[index]) : KEY_NONE;
+  return <u32>index < <u32>count ? load<i32>(rulesPtr + (<usize>index << 2)) : KEY_NONE;
 }
 
 export function commandFlags(index: i32): i32 {
   if (!built) build();
-  return index >= 0 && index < FLAGS.length ? unchecked(FLAGS[index]) : 0;
+  return <u32>index < <u32>count ? load<i32>(flagsPtr + (<usize>index << 2)) : 0;
+}
+
+/** commandRule without the build check: only after ensureCommands(). */
+// @ts-ignore: decorator
+@inline
+export function ruleOf(index: i32): i32 {
+  return <u32>index < <u32>count ? load<i32>(rulesPtr + (<usize>index << 2)) : KEY_NONE;
+}
+
+/** commandFlags without the build check: only after ensureCommands(). */
+// @ts-ignore: decorator
+@inline
+export function flagsOf(index: i32): i32 {
+  return <u32>index < <u32>count ? load<i32>(flagsPtr + (<usize>index << 2)) : 0;
 }

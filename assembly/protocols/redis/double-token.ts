@@ -3,6 +3,7 @@
 // Fed byte by byte so the line may be split anywhere.
 
 import { isDigit } from "./ascii";
+import { align8 } from "./raw";
 
 /** Envoy kMaxDoubleTokenLength. */
 export const MAX_DOUBLE: i32 = 64;
@@ -21,11 +22,29 @@ export const DOUBLE_OK: i32 = 0;
 export const DOUBLE_INVALID: i32 = 1;
 export const DOUBLE_TOO_LONG: i32 = 2;
 
+/** Bytes kept of a word token: "infinity" is the longest accepted. */
+const WORD_CAP: i32 = 8;
+
+// An @unmanaged struct placed in its decoder's memory block (see request-capture.ts for why).
+// @ts-ignore: decorator
+@unmanaged
 export class DoubleToken {
-  private state: i32 = D_START;
-  private len: i32 = 0;
-  private readonly word: StaticArray<u8> = new StaticArray<u8>(8);
-  private wordLen: i32 = 0;
+  private word: usize; // WORD_CAP bytes
+  private state: i32;
+  private len: i32;
+  private wordLen: i32;
+
+  static bytes(): usize {
+    return align8(offsetof<DoubleToken>()) + <usize>WORD_CAP;
+  }
+
+  /** A token reader in the zeroed memory at `at` (DoubleToken.bytes(), 8-aligned). */
+  static place(at: usize): DoubleToken {
+    const t = changetype<DoubleToken>(at);
+    t.word = at + align8(offsetof<DoubleToken>());
+    t.state = D_START;
+    return t;
+  }
 
   reset(): void {
     this.state = D_START;
@@ -67,8 +86,8 @@ export class DoubleToken {
     if (next < 0) return DOUBLE_INVALID;
     if (next == D_WORD) {
       const n = this.wordLen;
-      if (n >= this.word.length) return DOUBLE_INVALID; // longer than "infinity"
-      unchecked((this.word[n] = <u8>(b | 0x20)));
+      if (n >= WORD_CAP) return DOUBLE_INVALID; // longer than "infinity"
+      store<u8>(this.word + <usize>n, <u8>(b | 0x20));
       this.wordLen = n + 1;
     }
     this.state = next;
@@ -80,7 +99,7 @@ export class DoubleToken {
     const s = this.state;
     if (s == D_INT || s == D_FRAC || s == D_EXP_DIGITS) return true;
     if (s != D_WORD) return false;
-    const p = changetype<usize>(this.word);
+    const p = this.word;
     const n = this.wordLen;
     if (n == 3) {
       const w = <u32>load<u16>(p) | (<u32>load<u8>(p, 2) << 16);

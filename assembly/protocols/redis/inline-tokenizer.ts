@@ -25,19 +25,32 @@ const T_SQ: i32 = 6; // inside '…'
 const T_SQ_ESC: i32 = 7; // after \ inside '…'
 const T_CLOSED: i32 = 8; // right after a closing quote
 
+// An @unmanaged struct placed in its decoder's memory block, like RequestCapture.
+// @ts-ignore: decorator
+@unmanaged
 export class InlineTokenizer {
   /** Arguments started on this line. */
-  argc: i64 = 0;
+  argc: i64;
+  private maxArgs: i64;
+  private cap: RequestCapture;
+  private state: i32;
+  private hex1: i32;
   /** The line cannot be split (reported at the end of the line, as Redis does). */
-  bad: bool = false;
+  bad: bool;
   /** More arguments than allowed: reported at once. */
-  overLimit: bool = false;
+  overLimit: bool;
 
-  private state: i32 = T_BETWEEN;
-  private hex1: i32 = 0;
-  private maxArgs: i64 = 0;
+  static bytes(): usize {
+    return offsetof<InlineTokenizer>();
+  }
 
-  constructor(private cap: RequestCapture) {}
+  /** A tokenizer in the zeroed memory at `at` (InlineTokenizer.bytes(), 8-aligned) feeding `cap`. */
+  static place(at: usize, cap: RequestCapture): InlineTokenizer {
+    const t = changetype<InlineTokenizer>(at);
+    t.cap = cap;
+    t.state = T_BETWEEN;
+    return t;
+  }
 
   reset(maxArgs: i64): void {
     this.argc = 0;

@@ -22,3 +22,48 @@ export class RedisLimits {
   /** Bytes of the routing key kept for metadata; longer keys set keyTruncated(). */
   maxKeyCapture: i32 = 256;
 }
+
+// Raw readers for the decoders' hot paths: `lim` is changetype<usize>(limits), kept alive by the
+// decoder that holds the RedisLimits. Reading through a managed reference costs a shadow-stack spill
+// per access under the incremental runtime; these are plain loads.
+
+// @ts-ignore: decorator
+@inline
+export function limMaxBulkBytes(lim: usize): i64 {
+  return load<i64>(lim, offsetof<RedisLimits>("maxBulkBytes"));
+}
+// @ts-ignore: decorator
+@inline
+export function limMaxLineBytes(lim: usize): i32 {
+  return load<i32>(lim, offsetof<RedisLimits>("maxLineBytes"));
+}
+// @ts-ignore: decorator
+@inline
+export function limMaxElements(lim: usize): i64 {
+  return load<i64>(lim, offsetof<RedisLimits>("maxElements"));
+}
+// @ts-ignore: decorator
+@inline
+export function limMaxTotalElements(lim: usize): i64 {
+  return load<i64>(lim, offsetof<RedisLimits>("maxTotalElements"));
+}
+// @ts-ignore: decorator
+@inline
+export function limMaxDepth(lim: usize): i32 {
+  return load<i32>(lim, offsetof<RedisLimits>("maxDepth"));
+}
+// @ts-ignore: decorator
+@inline
+export function limMaxConsecutiveAttributes(lim: usize): i32 {
+  return load<i32>(lim, offsetof<RedisLimits>("maxConsecutiveAttributes"));
+}
+// @ts-ignore: decorator
+@inline
+export function limMaxRequestArgs(lim: usize): i64 {
+  return load<i64>(lim, offsetof<RedisLimits>("maxRequestArgs"));
+}
+// @ts-ignore: decorator
+@inline
+export function limMaxKeyCapture(lim: usize): i32 {
+  return load<i32>(lim, offsetof<RedisLimits>("maxKeyCapture"));
+}

@@ -3,6 +3,7 @@
 // `xxx:` prefix of verbatim strings (to validate it). Buffers are made once and overwritten per reply.
 
 import { lowerByte } from "./ascii";
+import { align8 } from "./raw";
 
 export const HEAD_CAP: i32 = 16;
 export const ERR_CAP: i32 = 32;
@@ -17,14 +18,33 @@ export const CAP_ERR: i32 = 3;
 /** '=': byte 3 must be ':'. */
 export const CAP_VERB: i32 = 4;
 
+// An @unmanaged struct placed in its decoder's memory block (see request-capture.ts for why).
+// @ts-ignore: decorator
+@unmanaged
 export class ReplyCapture {
-  readonly errBuf: StaticArray<u8> = new StaticArray<u8>(ERR_CAP);
-  errLen: i32 = 0;
-  readonly headBuf: StaticArray<u8> = new StaticArray<u8>(HEAD_CAP);
-  headLen: i32 = 0;
-  private errDone: bool = false;
-  private mode: i32 = CAP_NONE;
-  private off: i64 = 0; // bytes of the current value seen or skipped
+  private off: i64; // bytes of the current value seen or skipped
+  /** ERR_CAP bytes: the first word of a top-level error. */
+  errBuf: usize;
+  /** HEAD_CAP bytes: see RedisReplyDecoder.headPtr(). */
+  headBuf: usize;
+  errLen: i32;
+  headLen: i32;
+  private mode: i32;
+  private errDone: bool;
+
+  static bytes(): usize {
+    return align8(offsetof<ReplyCapture>()) + <usize>(ERR_CAP + HEAD_CAP);
+  }
+
+  /** A capture in the zeroed memory at `at` (ReplyCapture.bytes(), 8-aligned). */
+  static place(at: usize): ReplyCapture {
+    const c = changetype<ReplyCapture>(at);
+    const p = at + align8(offsetof<ReplyCapture>());
+    c.errBuf = p;
+    c.headBuf = p + <usize>ERR_CAP;
+    c.mode = CAP_NONE;
+    return c;
+  }
 
   /** A new top-level value starts: forget the previous one's metadata. */
   // @ts-ignore: decorator
@@ -76,7 +96,7 @@ export class ReplyCapture {
       case CAP_HEAD: {
         const n = this.headLen;
         if (n < HEAD_CAP) {
-          unchecked((this.headBuf[n] = <u8>(this.mode == CAP_HEAD ? lowerByte(b) : b)));
+          store<u8>(this.headBuf + <usize>n, <u8>(this.mode == CAP_HEAD ? lowerByte(b) : b));
           this.headLen = n + 1;
         }
         return true;
@@ -89,7 +109,7 @@ export class ReplyCapture {
         }
         const n = this.errLen;
         if (n < ERR_CAP) {
-          unchecked((this.errBuf[n] = <u8>b));
+          store<u8>(this.errBuf + <usize>n, <u8>b);
           this.errLen = n + 1;
         }
         if (n + 1 >= ERR_CAP) this.errDone = true;

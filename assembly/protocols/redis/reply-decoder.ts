@@ -10,11 +10,28 @@
 // `xxx:` prefix of verbatim strings are looked at. Extensions over Envoy: RESP3 streamed strings
 // (`$?` + `;<len>` chunks ending `;0`) and streamed aggregates (`*?`, `%?`, `~?` ending `.`).
 
+// Speed: as in the request decoder, all state lives in an @unmanaged struct (ReplyState) inside one
+// StaticArray<u8> owned by the decoder, together with the capture, the double reader and the
+// aggregate stack, so the hot code never spills managed references to the shadow stack. Fast paths,
+// each taken only when what it needs lies inside the window: a whole top-level `$` bulk string,
+// `+` simple string, `-` error or `:` integer (fastValue); a whole integer/length line (fastInt); the
+// "\r\n" after a payload and the '\n' after a text line. Anything else goes through the byte-at-a-
+// time machine, which then sees exactly the bytes it would have seen without them.
+
 import { EV_NEED_MORE, EV_MESSAGE, EV_ERROR } from "../codec";
-import { RedisLimits } from "./limits";
+import {
+  RedisLimits,
+  limMaxBulkBytes,
+  limMaxLineBytes,
+  limMaxElements,
+  limMaxTotalElements,
+  limMaxDepth,
+  limMaxConsecutiveAttributes,
+} from "./limits";
 import { CR, LF, isDigit } from "./ascii";
-import { ReplyCapture, CAP_NONE, CAP_TEXT, CAP_HEAD, CAP_ERR, CAP_VERB } from "./reply-capture";
+import { ReplyCapture, CAP_NONE, CAP_TEXT, CAP_HEAD, CAP_ERR, CAP_VERB, HEAD_CAP, ERR_CAP } from "./reply-capture";
 import { DoubleToken, DOUBLE_OK, DOUBLE_TOO_LONG } from "./double-token";
+import { align8, copySmall } from "./raw";
 
 const R_TYPE: i32 = 0; // expecting a type byte
 const R_INT: i32 = 1; // integer / length line
@@ -41,53 +58,98 @@ const A_BULK: i32 = 3;
 const MAX_BIGNUM: i32 = 16384;
 const DEPTH_CAP_MAX: i32 = 65536;
 
+
+// why the stream was rejected: an index into REASONS
+const E_NONE: i32 = 0;
+const E_SKIP: i32 = 1;
+const E_EXPECTED_CR: i32 = 2;
+const E_EXPECTED_LF: i32 = 3;
+const E_BOOLEAN: i32 = 4;
+const E_CHUNK: i32 = 5;
+const E_ATTRIBUTES: i32 = 6;
+const E_TYPE: i32 = 7;
+const E_NO_DIGITS: i32 = 8;
+const E_INT_LONG: i32 = 9;
+const E_INT_CHAR: i32 = 10;
+const E_INT_OVERFLOW: i32 = 11;
+const E_INT_RANGE: i32 = 12;
+const E_NEGATIVE: i32 = 13;
+const E_BULK_MAX: i32 = 14;
+const E_VERBATIM: i32 = 15;
+const E_MAP_OVERFLOW: i32 = 16;
+const E_ELEMENTS: i32 = 17;
+const E_TOTAL: i32 = 18;
+const E_DEPTH: i32 = 19;
+const E_ODD_MAP: i32 = 20;
+const E_TEXT_LONG: i32 = 21;
+const E_DOUBLE: i32 = 22;
+const E_DOUBLE_LONG: i32 = 23;
+const E_BIGNUM: i32 = 24;
+const E_BIGNUM_LONG: i32 = 25;
+
+const REASONS: StaticArray<string> = [
+  "",
+  "invalid skip",
+  "expected carriage return",
+  "expected new line",
+  "invalid boolean value",
+  "invalid streamed string chunk",
+  "too many consecutive RESP3 attributes",
+  "invalid value type",
+  "integer with no digits",
+  "integer line too long",
+  "invalid integer character",
+  "integer overflow",
+  "integer out of range",
+  "invalid negative length",
+  "bulk string length exceeds maximum",
+  "invalid verbatim string value",
+  "map element count overflow",
+  "element count exceeds maximum",
+  "total element count exceeds maximum",
+  "nesting depth exceeds maximum",
+  "streamed map with odd element count",
+  "simple string too long",
+  "invalid double value",
+  "double value too long",
+  "invalid big number value",
+  "big number value too long",
+];
+
 export class RedisReplyDecoder {
   event: i32 = EV_NEED_MORE;
 
-  private state: i32 = R_TYPE;
-  private action: i32 = A_LEAF;
-  private reason: string = "";
-  private pos: i64 = 0;
-  private msgStart: i64 = 0;
-  private msgEnd: i64 = 0;
-  private inMsg: bool = false;
-  // stack of open aggregates: kind byte, elements still due (-1: streamed), elements seen (streamed)
-  private readonly kinds: StaticArray<u8>;
-  private readonly rem: StaticArray<i64>;
-  private readonly cnt: StaticArray<i64>;
-  /** attributes seen in a row at the value position of each depth */
-  private readonly attrRun: StaticArray<i32>;
-  private sp: i32 = 0;
-  private total: i64 = 0; // declared elements in the current root value
-  // top-level metadata
-  private rootType: i32 = 0;
-  private rootNull: bool = false;
-  private readonly cap: ReplyCapture = new ReplyCapture();
-  private headPending: bool = false; // the first element of the top-level array/push is still to come
-  private lastIntV: i64 = 0;
-  private hasLastIntV: bool = false;
-  // the value being read
-  private lnType: i32 = 0;
-  private lnLen: i32 = 0;
-  private lnNeg: bool = false;
-  private lnDigits: i32 = 0;
-  private lnVal: u64 = 0;
-  private lnStreamed: bool = false;
-  private textLen: i64 = 0;
-  private capturing: bool = false; // the text line's first bytes are still wanted
-  private readonly dbl: DoubleToken = new DoubleToken();
-  private bulkType: i32 = 0;
-  private remaining: i64 = 0;
-  private strTotal: i64 = 0; // streamed string: bytes so far
+  /** Memory of the state, capture, double reader and aggregate stack (one GC object, made once). */
+  private readonly block: StaticArray<u8>;
+  private readonly st: ReplyState;
 
   constructor(private limits: RedisLimits) {
     let n = limits.maxDepth - 1;
     if (n < 1) n = 1;
     if (n > DEPTH_CAP_MAX) n = DEPTH_CAP_MAX;
-    this.kinds = new StaticArray<u8>(n);
-    this.rem = new StaticArray<i64>(n);
-    this.cnt = new StaticArray<i64>(n);
-    this.attrRun = new StaticArray<i32>(n + 1);
+    // layout: state | capture | double reader | rem (n × i64) | cnt (n × i64) | attrRun ((n+1) × i32) | kinds (n)
+    const sz = align8(offsetof<ReplyState>());
+    const cz = align8(ReplyCapture.bytes());
+    const dz = align8(DoubleToken.bytes());
+    const stack = <usize>n * 8 * 2 + align8(<usize>(n + 1) * 4) + <usize>n;
+    const block = new StaticArray<u8>(<i32>(sz + cz + dz + stack));
+    this.block = block;
+    const at = changetype<usize>(block);
+    const st = changetype<ReplyState>(at);
+    st.lim = changetype<usize>(limits);
+    st.cap = ReplyCapture.place(at + sz);
+    st.dbl = DoubleToken.place(at + sz + cz);
+    let p = at + sz + cz + dz;
+    st.rem = p;
+    p += <usize>n * 8;
+    st.cnt = p;
+    p += <usize>n * 8;
+    st.attrRun = p;
+    p += align8(<usize>(n + 1) * 4);
+    st.kinds = p;
+    st.depthCap = n;
+    st.action = A_LEAF;
+    this.st = st;
   }
 
   /**
@@ -95,31 +157,220 @@ export class RedisReplyDecoder {
    * top-level value (EV_MESSAGE), up to and including the offending byte (EV_ERROR), or all (EV_NEED_MORE).
    */
   feed(ptr: usize, len: i32): i32 {
+    // `this` only as an address: a managed `this.x` would spill to the shadow stack (see top)
+    const self = changetype<usize>(this);
+    const st = replyStateOf(self);
+    const n = st.feed(ptr, len);
+    store<i32>(self, st.event, offsetof<RedisReplyDecoder>("event"));
+    return n;
+  }
+
+  /** Upcoming payload bytes the decoder does not need to see (not including the trailing CRLF). */
+  skippable(): i64 {
+    return replyStateOf(changetype<usize>(this)).skippable();
+  }
+
+  skip(n: i64): void {
+    const self = changetype<usize>(this);
+    const st = replyStateOf(self);
+    st.skip(n);
+    store<i32>(self, st.event, offsetof<RedisReplyDecoder>("event"));
+  }
+
+  reset(): void {
+    const st = this.st;
+    st.event = EV_NEED_MORE;
+    st.state = R_TYPE;
+    st.reason = E_NONE;
+    st.pos = 0;
+    st.msgStart = 0;
+    st.msgEnd = 0;
+    st.inMsg = false;
+    st.sp = 0;
+    st.total = 0;
+    st.rootType = 0;
+    st.rootNull = false;
+    st.cap.clear();
+    st.headPending = false;
+    st.lastIntV = 0;
+    st.hasLastIntV = false;
+    store<i32>(st.attrRun, 0);
+    this.event = EV_NEED_MORE;
+  }
+
+  // ---- metadata of the last top-level value (valid after EV_MESSAGE until the next feed/skip) ----
+
+  /** First byte of the value: one of + - : $ * _ # , ( ! = % ~ > (never '|'). */
+  type(): u8 {
+    return <u8>this.st.rootType;
+  }
+  isError(): bool {
+    const t = this.st.rootType;
+    return t == 0x2d || t == 0x21;
+  }
+  isPush(): bool {
+    return this.st.rootType == 0x3e;
+  }
+  /** `$-1`, `*-1` or `_`. */
+  isNull(): bool {
+    return this.st.rootNull;
+  }
+  /** First word of a '-' or '!' reply ("ERR", "WRONGTYPE", "MOVED" …), at most 32 bytes. */
+  errorCodePtr(): usize {
+    return this.st.cap.errBuf;
+  }
+  errorCodeLen(): i32 {
+    return this.st.cap.errLen;
+  }
+  /**
+   * '*' / '>': the first element if it is a simple or bulk string, ASCII lower-cased ("message",
+   * "subscribe", "pong" …); '+': the first bytes of the text as sent. At most 16 bytes.
+   */
+  headPtr(): usize {
+    return this.st.cap.headBuf;
+  }
+  headLen(): i32 {
+    return this.st.cap.headLen;
+  }
+  /** The last integer element directly inside the top-level aggregate ((un)subscribe counts). */
+  lastInt(): i64 {
+    return this.st.lastIntV;
+  }
+  hasLastInt(): bool {
+    return this.st.hasLastIntV;
+  }
+  /** Stream offsets [start, end) of the value, a preceding attribute included. */
+  start(): i64 {
+    return this.st.msgStart;
+  }
+  end(): i64 {
+    return this.st.msgEnd;
+  }
+  /** Between top-level values (a pending top-level attribute counts as inside one). */
+  atBoundary(): bool {
+    const st = this.st;
+    return st.state == R_TYPE && !st.inMsg;
+  }
+  /** Bytes fed or skipped since construction/reset. */
+  position(): i64 {
+    return this.st.pos;
+  }
+  errorReason(): string {
+    const r = this.st.reason;
+    return <u32>r < <u32>REASONS.length ? unchecked(REASONS[r]) : "";
+  }
+}
+
+/** The state of the decoder at address `dec` (a live RedisReplyDecoder), read without a spill; for RedisSession too. */
+// @ts-ignore: decorator
+@inline
+export function replyStateOf(dec: usize): ReplyState {
+  return changetype<ReplyState>(load<usize>(dec, offsetof<RedisReplyDecoder>("st")));
+}
+
+/** The decoder's state: an @unmanaged struct at the start of the decoder's block. */
+// @ts-ignore: decorator
+@unmanaged
+export class ReplyState {
+  pos: i64;
+  msgStart: i64;
+  msgEnd: i64;
+  total: i64; // declared elements in the current root value
+  lastIntV: i64;
+  lnVal: u64;
+  textLen: i64;
+  remaining: i64;
+  strTotal: i64; // streamed string: bytes so far
+  lim: usize; // the RedisLimits, held by the decoder
+  cap: ReplyCapture;
+  dbl: DoubleToken;
+  // stack of open aggregates: kind byte, elements still due (-1: streamed), elements seen (streamed)
+  kinds: usize; // u8 × depthCap
+  rem: usize; // i64 × depthCap
+  cnt: usize; // i64 × depthCap
+  /** attributes seen in a row at the value position of each depth: i32 × (depthCap + 1) */
+  attrRun: usize;
+  depthCap: i32;
+  event: i32;
+  state: i32;
+  action: i32;
+  reason: i32;
+  sp: i32;
+  rootType: i32;
+  lnType: i32;
+  lnLen: i32;
+  lnDigits: i32;
+  bulkType: i32;
+  inMsg: bool;
+  rootNull: bool;
+  headPending: bool; // the first element of the top-level array/push is still to come
+  hasLastIntV: bool;
+  lnNeg: bool;
+  lnStreamed: bool;
+  capturing: bool; // the text line's first bytes are still wanted
+
+  // @ts-ignore: decorator
+  @inline
+  private kindAt(i: i32): i32 {
+    return <i32>load<u8>(this.kinds + <usize>i);
+  }
+  // @ts-ignore: decorator
+  @inline
+  private remAt(i: i32): i64 {
+    return load<i64>(this.rem + (<usize>i << 3));
+  }
+  // @ts-ignore: decorator
+  @inline
+  private setRem(i: i32, v: i64): void {
+    store<i64>(this.rem + (<usize>i << 3), v);
+  }
+  // @ts-ignore: decorator
+  @inline
+  private cntAt(i: i32): i64 {
+    return load<i64>(this.cnt + (<usize>i << 3));
+  }
+  // @ts-ignore: decorator
+  @inline
+  private attrRunAt(i: i32): i32 {
+    return load<i32>(this.attrRun + (<usize>i << 2));
+  }
+  // @ts-ignore: decorator
+  @inline
+  private setAttrRun(i: i32, v: i32): void {
+    store<i32>(this.attrRun + (<usize>i << 2), v);
+  }
+
+  feed(ptr: usize, len: i32): i32 {
     if (this.state == R_ERROR) {
       this.event = EV_ERROR;
       return 0;
     }
     this.event = EV_NEED_MORE;
-    // Payloads, integer lines and text lines are handled a run at a time; only single-byte states
-    // go through step() (per-byte calls are what costs most under the incremental runtime).
+    // Payloads, integer lines and text lines are handled a run at a time, with fast paths for whole
+    // lines and line ends; type bytes and the single-byte states go one byte at a time.
     let i = 0;
     while (i < len) {
       const st = this.state;
-      if (st == R_BULK) i += this.bulk(ptr + <usize>i, len - i);
+      if (st == R_TYPE && !this.inMsg) {
+        // a whole top-level bulk string, simple string, error or integer in the window: one step
+        const j = this.fastValue(ptr, i, len);
+        if (j >= 0) return j;
+      }
+      if (st == R_BULK) i = this.bulk(ptr, i, len);
       else if (st == R_INT) i = this.intRun(ptr, i, len);
       else if (st == R_TEXT) i = this.textRun(ptr, i, len);
       else {
         const b = <i32>load<u8>(ptr + <usize>i);
         i++;
         this.pos++;
-        this.step(b);
+        if (st == R_TYPE) this.typeByte(b);
+        else this.step(b);
       }
       if (this.event != EV_NEED_MORE) break;
     }
     return i;
   }
 
-  /** Upcoming payload bytes the decoder does not need to see (not including the trailing CRLF). */
   skippable(): i64 {
     if (this.state != R_BULK || this.cap.want() > 0) return 0;
     return this.remaining;
@@ -133,91 +384,13 @@ export class RedisReplyDecoder {
     this.event = EV_NEED_MORE;
     if (n <= 0) return;
     if (n > this.skippable()) {
-      this.fail("invalid skip");
+      this.fail(E_SKIP);
       return;
     }
     this.pos += n;
     this.cap.advance(n);
     this.remaining -= n;
     if (this.remaining == 0) this.state = R_BULK_CR;
-  }
-
-  reset(): void {
-    this.event = EV_NEED_MORE;
-    this.state = R_TYPE;
-    this.reason = "";
-    this.pos = 0;
-    this.msgStart = 0;
-    this.msgEnd = 0;
-    this.inMsg = false;
-    this.sp = 0;
-    this.total = 0;
-    this.rootType = 0;
-    this.rootNull = false;
-    this.cap.clear();
-    this.headPending = false;
-    this.lastIntV = 0;
-    this.hasLastIntV = false;
-    unchecked((this.attrRun[0] = 0));
-  }
-
-  // ---- metadata of the last top-level value (valid after EV_MESSAGE until the next feed/skip) ----
-
-  /** First byte of the value: one of + - : $ * _ # , ( ! = % ~ > (never '|'). */
-  type(): u8 {
-    return <u8>this.rootType;
-  }
-  isError(): bool {
-    return this.rootType == 0x2d || this.rootType == 0x21;
-  }
-  isPush(): bool {
-    return this.rootType == 0x3e;
-  }
-  /** `$-1`, `*-1` or `_`. */
-  isNull(): bool {
-    return this.rootNull;
-  }
-  /** First word of a '-' or '!' reply ("ERR", "WRONGTYPE", "MOVED" …), at most 32 bytes. */
-  errorCodePtr(): usize {
-    return changetype<usize>(this.cap.errBuf);
-  }
-  errorCodeLen(): i32 {
-    return this.cap.errLen;
-  }
-  /**
-   * '*' / '>': the first element if it is a simple or bulk string, ASCII lower-cased ("message",
-   * "subscribe", "pong" …); '+': the first bytes of the text as sent. At most 16 bytes.
-   */
-  headPtr(): usize {
-    return changetype<usize>(this.cap.headBuf);
-  }
-  headLen(): i32 {
-    return this.cap.headLen;
-  }
-  /** The last integer element directly inside the top-level aggregate ((un)subscribe counts). */
-  lastInt(): i64 {
-    return this.lastIntV;
-  }
-  hasLastInt(): bool {
-    return this.hasLastIntV;
-  }
-  /** Stream offsets [start, end) of the value, a preceding attribute included. */
-  start(): i64 {
-    return this.msgStart;
-  }
-  end(): i64 {
-    return this.msgEnd;
-  }
-  /** Between top-level values (a pending top-level attribute counts as inside one). */
-  atBoundary(): bool {
-    return this.state == R_TYPE && !this.inMsg;
-  }
-  /** Bytes fed or skipped since construction/reset. */
-  position(): i64 {
-    return this.pos;
-  }
-  errorReason(): string {
-    return this.reason;
   }
 
   // ---- state machine ------------------------------------------------------------------------------
@@ -229,16 +402,16 @@ export class RedisReplyDecoder {
         return;
       case R_NULL:
       case R_END:
-        if (b != CR) this.fail("expected carriage return");
+        if (b != CR) this.fail(E_EXPECTED_CR);
         else this.expectLf(this.state == R_NULL ? A_LEAF : A_END);
         return;
       case R_BOOL:
         if (b == 0x74 || b == 0x66) this.state = R_BOOL_CR;
-        else this.fail("invalid boolean value");
+        else this.fail(E_BOOLEAN);
         return;
       case R_BOOL_CR:
         if (b == CR) this.expectLf(A_LEAF);
-        else this.fail("invalid boolean value");
+        else this.fail(E_BOOLEAN);
         return;
       case R_DOUBLE:
         this.doubleByte(b);
@@ -247,15 +420,15 @@ export class RedisReplyDecoder {
         this.bignumByte(b);
         return;
       case R_LF:
-        if (b != LF) this.fail("expected new line");
+        if (b != LF) this.fail(E_EXPECTED_LF);
         else this.lineComplete();
         return;
       case R_BULK_CR:
-        if (b != CR) this.fail("expected carriage return");
+        if (b != CR) this.fail(E_EXPECTED_CR);
         else this.expectLf(A_BULK);
         return;
       case R_CHUNK:
-        if (b != 0x3b) this.fail("invalid streamed string chunk");
+        if (b != 0x3b) this.fail(E_CHUNK);
         else this.intStart(0x3b);
         return;
     }
@@ -285,10 +458,10 @@ export class RedisReplyDecoder {
       case 0x7c: {
         // | attribute: not a value, precedes one
         const sp = this.sp;
-        const run = unchecked(this.attrRun[sp]) + 1;
-        unchecked((this.attrRun[sp] = run));
-        if (run > this.limits.maxConsecutiveAttributes) {
-          this.fail("too many consecutive RESP3 attributes");
+        const run = this.attrRunAt(sp) + 1;
+        this.setAttrRun(sp, run);
+        if (run > limMaxConsecutiveAttributes(this.lim)) {
+          this.fail(E_ATTRIBUTES);
           return;
         }
         this.intStart(b);
@@ -317,13 +490,100 @@ export class RedisReplyDecoder {
       case 0x2e: {
         // . end of a streamed aggregate
         const sp = this.sp;
-        if (sp > 0 && unchecked(this.rem[sp - 1]) < 0 && unchecked(this.attrRun[sp]) == 0) this.state = R_END;
-        else this.fail("invalid value type");
+        if (sp > 0 && this.remAt(sp - 1) < 0 && this.attrRunAt(sp) == 0) this.state = R_END;
+        else this.fail(E_TYPE);
         return;
       }
       default:
-        this.fail("invalid value type");
+        this.fail(E_TYPE);
     }
+  }
+
+  /**
+   * A whole top-level `$` bulk string (or `$-1`), `+` simple string, `-` error or `:` integer at
+   * ptr+i, every line plain (as fastInt takes them) and inside the window: decoded in one pass,
+   * returning the index after it (event EV_MESSAGE). Otherwise -1 with nothing changed, and the
+   * byte machine takes the value from its type byte. Leaves the metadata the byte machine would.
+   */
+  private fastValue(ptr: usize, i: i32, len: i32): i32 {
+    const t = <i32>load<u8>(ptr + <usize>i);
+    let j = i + 1;
+    let end = 0; // index after the value
+    let nul = false;
+    const cap = this.cap;
+    if (t == 0x24 || t == 0x3a) {
+      // "$<len>\r\n<payload>\r\n", "$-1\r\n", ":[+-]<digits>\r\n"
+      let neg = false;
+      if (j < len) {
+        const c = load<u8>(ptr + <usize>j);
+        if (c == 0x2d) {
+          neg = true;
+          j++;
+        } else if (c == 0x2b && t == 0x3a) j++;
+      }
+      const d0 = j;
+      let lim = len - d0;
+      if (lim > 19) lim = 19;
+      const stop = d0 + lim;
+      let v: u64 = 0;
+      while (j < stop) {
+        const d = <u32>load<u8>(ptr + <usize>j) - 0x30;
+        if (d >= 10) break;
+        v = v * 10 + <u64>d;
+        j++;
+      }
+      const digits = j - d0;
+      if (digits == 0 || digits > 18 || j + 1 >= len || load<u16>(ptr + <usize>j) != 0x0a0d) return -1;
+      if (j - i - 1 > limMaxLineBytes(this.lim)) return -1;
+      end = j + 2;
+      if (t == 0x24) {
+        if (neg) {
+          if (v != 1) return -1;
+          nul = true;
+        } else {
+          const maxBulk = limMaxBulkBytes(this.lim);
+          if (maxBulk < 0 || v > <u64>maxBulk || <i64>v + 2 > <i64>(len - end)) return -1;
+          end += <i32>v;
+          if (load<u16>(ptr + <usize>end) != 0x0a0d) return -1;
+          end += 2;
+        }
+      }
+      cap.clear();
+    } else if (t == 0x2b || t == 0x2d) {
+      // "+<text>\r\n", "-<text>\r\n": the text ends at the first '\r', which '\n' must follow
+      while (j < len && load<u8>(ptr + <usize>j) != CR) j++;
+      if (j + 1 >= len || load<u8>(ptr + <usize>(j + 1)) != LF) return -1;
+      const n = j - i - 1;
+      if (<i64>n > limMaxBulkBytes(this.lim)) return -1;
+      end = j + 2;
+      const p = ptr + <usize>(i + 1);
+      cap.clear();
+      if (t == 0x2b) {
+        const m = n < HEAD_CAP ? n : HEAD_CAP; // the head, as sent
+        copySmall(cap.headBuf, p, <usize>m);
+        cap.headLen = m;
+      } else {
+        let m = 0; // the first word, at most ERR_CAP bytes
+        while (m < n && m < ERR_CAP && load<u8>(p + <usize>m) != 0x20) m++;
+        copySmall(cap.errBuf, p, <usize>m);
+        cap.errLen = m;
+      }
+    } else return -1;
+    // what startMessage/valueStart/valueDone leave for a leaf at the top
+    const start = this.pos;
+    this.msgStart = start;
+    this.pos = start + <i64>(end - i);
+    this.msgEnd = this.pos;
+    this.rootType = t;
+    this.rootNull = nul;
+    this.headPending = false;
+    this.lastIntV = 0;
+    this.hasLastIntV = false;
+    this.total = 0;
+    this.setAttrRun(0, 0);
+    cap.begin(CAP_NONE);
+    this.event = EV_MESSAGE; // state stays R_TYPE, inMsg false
+    return end;
   }
 
   // @ts-ignore: decorator
@@ -345,7 +605,7 @@ export class RedisReplyDecoder {
   @inline
   private valueStart(t: i32): void {
     const sp = this.sp;
-    unchecked((this.attrRun[sp] = 0));
+    this.setAttrRun(sp, 0);
     let mode = CAP_NONE;
     if (sp == 0) {
       this.rootType = t;
@@ -375,6 +635,10 @@ export class RedisReplyDecoder {
 
   /** Bytes of an integer/length line from ptr+i up to its '\r' (or an error, or the window end). */
   private intRun(ptr: usize, i: i32, len: i32): i32 {
+    if (this.lnLen == 0) {
+      const j = this.fastInt(ptr, i, len);
+      if (j >= 0) return j;
+    }
     const from = i;
     while (i < len) {
       const b = <i32>load<u8>(ptr + <usize>i);
@@ -385,23 +649,62 @@ export class RedisReplyDecoder {
     return i;
   }
 
+  /**
+   * A fresh integer/length line at ptr+i, whole in the window and plain (an optional '-', or '+' for
+   * ':'; 1–18 digits; "\r\n"; within maxLineBytes): taken in one step through its '\n', returning
+   * the new i. Otherwise -1, having changed nothing: the byte machine takes the line.
+   */
+  // @ts-ignore: decorator
+  @inline
+  private fastInt(ptr: usize, i: i32, len: i32): i32 {
+    let j = i;
+    let neg = false;
+    const c0 = <i32>load<u8>(ptr + <usize>j);
+    if (c0 == 0x2d) {
+      neg = true;
+      j++;
+    } else if (c0 == 0x2b && this.lnType == 0x3a) j++;
+    const d0 = j;
+    let lim = len - d0;
+    if (lim > 19) lim = 19; // 18 digits fit every check below; a 19th goes to the byte machine
+    const stop = d0 + lim;
+    let v: u64 = 0;
+    while (j < stop) {
+      const d = <u32>load<u8>(ptr + <usize>j) - 0x30;
+      if (d >= 10) break;
+      v = v * 10 + <u64>d;
+      j++;
+    }
+    const digits = j - d0;
+    if (digits == 0 || digits > 18 || j + 1 >= len) return -1;
+    if (load<u16>(ptr + <usize>j) != 0x0a0d) return -1;
+    if (j - i > limMaxLineBytes(this.lim)) return -1;
+    this.lnLen = j - i;
+    this.lnNeg = neg;
+    this.lnDigits = digits;
+    this.lnVal = v;
+    this.pos += j + 2 - i;
+    this.intLine();
+    return j + 2;
+  }
+
   /** One byte of an integer line; false once the line is over (CR seen) or failed. */
   // @ts-ignore: decorator
   @inline
   private intByte(b: i32): bool {
     const t = this.lnType;
     if (b == CR) {
-      if (!this.lnStreamed && this.lnDigits == 0) this.fail("integer with no digits");
+      if (!this.lnStreamed && this.lnDigits == 0) this.fail(E_NO_DIGITS);
       else this.expectLf(A_INT);
       return false;
     }
     const n = ++this.lnLen;
-    if (n > this.limits.maxLineBytes) {
-      this.fail("integer line too long");
+    if (n > limMaxLineBytes(this.lim)) {
+      this.fail(E_INT_LONG);
       return false;
     }
     if (this.lnStreamed) {
-      this.fail("invalid integer character");
+      this.fail(E_INT_CHAR);
       return false;
     }
     if (n == 1) {
@@ -416,20 +719,20 @@ export class RedisReplyDecoder {
       if (b == 0x2b && t == 0x3a) return true;
     }
     if (!isDigit(b)) {
-      this.fail("invalid integer character");
+      this.fail(E_INT_CHAR);
       return false;
     }
     this.lnDigits++;
     const v = this.lnVal;
     const d = <u64>(b - 0x30);
     if (v > 1844674407370955161 || (v == 1844674407370955161 && d > 5)) {
-      this.fail("integer overflow");
+      this.fail(E_INT_OVERFLOW);
       return false;
     }
     const nv = v * 10 + d;
     this.lnVal = nv;
     if (t == 0x3a && (this.lnNeg ? nv > 0x8000000000000000 : nv > 0x7fffffffffffffff)) {
-      this.fail("integer out of range");
+      this.fail(E_INT_RANGE);
       return false;
     }
     return true;
@@ -440,14 +743,14 @@ export class RedisReplyDecoder {
     const v = this.lnVal;
     const neg = this.lnNeg;
     if (t == 0x3a) {
-      if (this.sp == 1 && unchecked(this.kinds[0]) != 0x7c) {
+      if (this.sp == 1 && this.kindAt(0) != 0x7c) {
         this.lastIntV = neg ? -(<i64>v) : <i64>v;
         this.hasLastIntV = true;
       }
       this.valueDone();
       return;
     }
-    const maxBulk = this.limits.maxBulkBytes;
+    const maxBulk = limMaxBulkBytes(this.lim);
     if (t == 0x24 || t == 0x21 || t == 0x3d) {
       if (this.lnStreamed) {
         this.strTotal = 0;
@@ -458,15 +761,15 @@ export class RedisReplyDecoder {
         if (t == 0x24 && v == 1) {
           if (this.sp == 0) this.rootNull = true;
           this.valueDone();
-        } else this.fail("invalid negative length");
+        } else this.fail(E_NEGATIVE);
         return;
       }
       if (maxBulk < 0 || v > <u64>maxBulk) {
-        this.fail("bulk string length exceeds maximum");
+        this.fail(E_BULK_MAX);
         return;
       }
       if (t == 0x3d && v < 4) {
-        this.fail("invalid verbatim string value");
+        this.fail(E_VERBATIM);
         return;
       }
       this.startBulk(t, <i64>v);
@@ -475,7 +778,7 @@ export class RedisReplyDecoder {
     if (t == 0x3b) {
       // chunk of a streamed string; `;0` ends it
       if (neg) {
-        this.fail("invalid negative length");
+        this.fail(E_NEGATIVE);
         return;
       }
       if (v == 0) {
@@ -483,7 +786,7 @@ export class RedisReplyDecoder {
         return;
       }
       if (maxBulk < 0 || v > <u64>maxBulk || <i64>v > maxBulk - this.strTotal) {
-        this.fail("bulk string length exceeds maximum");
+        this.fail(E_BULK_MAX);
         return;
       }
       this.strTotal += <i64>v;
@@ -499,25 +802,25 @@ export class RedisReplyDecoder {
       if (t == 0x2a && v == 1) {
         if (this.sp == 0) this.rootNull = true;
         this.valueDone();
-      } else this.fail("invalid negative length");
+      } else this.fail(E_NEGATIVE);
       return;
     }
     let n = v;
     if (t == 0x25 || t == 0x7c) {
       if (n > 0x7fffffffffffffff) {
-        this.fail("map element count overflow");
+        this.fail(E_MAP_OVERFLOW);
         return;
       }
       n <<= 1;
     }
-    const maxEl = this.limits.maxElements;
+    const maxEl = limMaxElements(this.lim);
     if (maxEl < 0 || n > <u64>maxEl) {
-      this.fail("element count exceeds maximum");
+      this.fail(E_ELEMENTS);
       return;
     }
-    const maxTotal = this.limits.maxTotalElements;
+    const maxTotal = limMaxTotalElements(this.lim);
     if (<i64>n > maxTotal - this.total) {
-      this.fail("total element count exceeds maximum");
+      this.fail(E_TOTAL);
       return;
     }
     this.total += <i64>n;
@@ -531,17 +834,17 @@ export class RedisReplyDecoder {
 
   private push(kind: i32, n: i64): bool {
     const sp = this.sp;
-    let max = this.limits.maxDepth - 1;
-    if (max > this.kinds.length) max = this.kinds.length;
+    let max = limMaxDepth(this.lim) - 1;
+    if (max > this.depthCap) max = this.depthCap;
     if (sp >= max) {
-      this.fail("nesting depth exceeds maximum");
+      this.fail(E_DEPTH);
       return false;
     }
-    unchecked((this.kinds[sp] = <u8>kind));
-    unchecked((this.rem[sp] = n));
-    unchecked((this.cnt[sp] = 0));
+    store<u8>(this.kinds + <usize>sp, <u8>kind);
+    this.setRem(sp, n);
+    store<i64>(this.cnt + (<usize>sp << 3), 0);
     this.sp = sp + 1;
-    unchecked((this.attrRun[sp + 1] = 0));
+    this.setAttrRun(sp + 1, 0);
     if (sp == 0 && (kind == 0x2a || kind == 0x3e)) this.headPending = true;
     return true;
   }
@@ -560,30 +863,30 @@ export class RedisReplyDecoder {
         return;
       }
       const t = sp - 1;
-      const r = unchecked(this.rem[t]);
+      const r = this.remAt(t);
       if (r < 0) {
         // streamed aggregate: count as we go
-        const c = unchecked(this.cnt[t]) + 1;
-        unchecked((this.cnt[t] = c));
-        if (c > this.limits.maxElements) {
-          this.fail("element count exceeds maximum");
+        const c = this.cntAt(t) + 1;
+        store<i64>(this.cnt + (<usize>t << 3), c);
+        if (c > limMaxElements(this.lim)) {
+          this.fail(E_ELEMENTS);
           return;
         }
-        if (this.total >= this.limits.maxTotalElements) {
-          this.fail("total element count exceeds maximum");
+        if (this.total >= limMaxTotalElements(this.lim)) {
+          this.fail(E_TOTAL);
           return;
         }
         this.total++;
         this.state = R_TYPE;
         return;
       }
-      unchecked((this.rem[t] = r - 1));
+      this.setRem(t, r - 1);
       if (r > 1) {
         this.state = R_TYPE;
         return;
       }
       this.sp = t;
-      if (unchecked(this.kinds[t]) == 0x7c) {
+      if (this.kindAt(t) == 0x7c) {
         this.state = R_TYPE; // an attribute is not an element: its value comes next
         return;
       }
@@ -594,11 +897,11 @@ export class RedisReplyDecoder {
   private endStreamed(): void {
     const t = this.sp - 1; // typeByte checked that the top frame is streamed
     if (t < 0) {
-      this.fail("invalid value type");
+      this.fail(E_TYPE);
       return;
     }
-    if (unchecked(this.kinds[t]) == 0x25 && (unchecked(this.cnt[t]) & 1) != 0) {
-      this.fail("streamed map with odd element count");
+    if (this.kindAt(t) == 0x25 && (this.cntAt(t) & 1) != 0) {
+      this.fail(E_ODD_MAP);
       return;
     }
     this.sp = t;
@@ -617,8 +920,7 @@ export class RedisReplyDecoder {
     if (a == A_INT) this.intLine();
     else if (a == A_LEAF) this.valueDone();
     else if (a == A_END) this.endStreamed();
-    else if (this.bulkType == 0x3b) this.state = R_CHUNK;
-    else this.valueDone();
+    else this.bulkDone();
   }
 
   // ---- payloads and lines -----------------------------------------------------------------------
@@ -631,82 +933,113 @@ export class RedisReplyDecoder {
     this.state = R_BULK;
   }
 
-  private bulk(p: usize, avail: i32): i32 {
-    const rem = this.remaining;
-    const take = <i64>avail < rem ? avail : <i32>rem;
-    const want = this.cap.want();
-    const look = <i64>take < want ? take : <i32>want;
-    for (let j = 0; j < look; j++) {
-      if (!this.cap.byte(<i32>load<u8>(p + <usize>j))) {
-        this.pos += j + 1;
-        this.fail("invalid verbatim string value");
-        return j + 1;
-      }
-    }
-    if (take > look) this.cap.advance(take - look);
-    this.pos += take;
-    this.remaining = rem - take;
-    if (this.remaining == 0) this.state = R_BULK_CR;
-    return take;
+  /** A payload and its "\r\n" are complete. */
+  // @ts-ignore: decorator
+  @inline
+  private bulkDone(): void {
+    if (this.bulkType == 0x3b) this.state = R_CHUNK;
+    else this.valueDone();
   }
 
-  /** Bytes of a '+' / '-' line from ptr+i up to its '\r' (or an error, or the window end). */
+  /** Payload bytes from ptr+i; returns the new i (past the "\r\n" too when both are in the window). */
+  private bulk(ptr: usize, i: i32, len: i32): i32 {
+    const p = ptr + <usize>i;
+    const avail = len - i;
+    const rem = this.remaining;
+    const take = <i64>avail < rem ? avail : <i32>rem;
+    const cap = this.cap;
+    const want = cap.want();
+    const look = <i64>take < want ? take : <i32>want;
+    for (let j = 0; j < look; j++) {
+      if (!cap.byte(<i32>load<u8>(p + <usize>j))) {
+        this.pos += j + 1;
+        this.fail(E_VERBATIM);
+        return i + j + 1;
+      }
+    }
+    if (take > look) cap.advance(take - look);
+    this.pos += take;
+    this.remaining = rem - take;
+    i += take;
+    if (this.remaining == 0) {
+      this.state = R_BULK_CR;
+      if (i + 1 < len && load<u16>(ptr + <usize>i) == 0x0a0d) {
+        this.pos += 2;
+        this.bulkDone();
+        return i + 2;
+      }
+    }
+    return i;
+  }
+
+  /** Bytes of a '+' / '-' line from ptr+i up to its '\r' (and its '\n' when in the window). */
   private textRun(ptr: usize, i: i32, len: i32): i32 {
     const from = i;
-    const max = this.limits.maxBulkBytes;
+    const max = limMaxBulkBytes(this.lim);
     let n = this.textLen;
+    let cr = false;
     while (i < len) {
       const b = <i32>load<u8>(ptr + <usize>i);
       i++;
       if (b == CR) {
-        this.expectLf(A_LEAF);
+        cr = true;
         break;
       }
       if (++n > max) {
-        this.fail("simple string too long");
+        this.fail(E_TEXT_LONG);
         break;
       }
       if (this.capturing) {
-        this.cap.byte(b);
-        this.capturing = this.cap.want() > 0;
+        const cap = this.cap;
+        cap.byte(b);
+        this.capturing = cap.want() > 0;
       }
     }
     this.textLen = n;
     this.pos += i - from;
+    if (cr) {
+      if (i < len && load<u8>(ptr + <usize>i) == LF) {
+        this.pos++;
+        this.valueDone();
+        return i + 1;
+      }
+      this.expectLf(A_LEAF);
+    }
     return i;
   }
 
   private doubleByte(b: i32): void {
+    const dbl = this.dbl;
     if (b == CR) {
-      if (this.dbl.complete()) this.expectLf(A_LEAF);
-      else this.fail("invalid double value");
+      if (dbl.complete()) this.expectLf(A_LEAF);
+      else this.fail(E_DOUBLE);
       return;
     }
-    const r = this.dbl.byte(b);
-    if (r == DOUBLE_TOO_LONG) this.fail("double value too long");
-    else if (r != DOUBLE_OK) this.fail("invalid double value");
+    const r = dbl.byte(b);
+    if (r == DOUBLE_TOO_LONG) this.fail(E_DOUBLE_LONG);
+    else if (r != DOUBLE_OK) this.fail(E_DOUBLE);
   }
 
   private bignumByte(b: i32): void {
     if (b == CR) {
-      if (this.lnDigits == 0) this.fail("invalid big number value");
+      if (this.lnDigits == 0) this.fail(E_BIGNUM);
       else this.expectLf(A_LEAF);
       return;
     }
     const n = ++this.lnLen;
     if (n > MAX_BIGNUM) {
-      this.fail("big number value too long");
+      this.fail(E_BIGNUM_LONG);
       return;
     }
     if (n == 1 && (b == 0x2b || b == 0x2d)) return;
     if (!isDigit(b)) {
-      this.fail("invalid big number value");
+      this.fail(E_BIGNUM);
       return;
     }
     this.lnDigits++;
   }
 
-  private fail(reason: string): void {
+  private fail(reason: i32): void {
     this.reason = reason;
     this.state = R_ERROR;
     this.event = EV_ERROR;
