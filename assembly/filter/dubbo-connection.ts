@@ -3,54 +3,28 @@
 // other events counted apart from requests.
 import { RootContext } from "../abi/context";
 import { log } from "../abi/hostcalls";
-import { Action, BufferType, LogLevel } from "../abi/types";
+import { LogLevel } from "../abi/types";
 import { DubboDecoder, DubboSession, MATCHED, STATUS_OK, RESPONSE_WITH_EXCEPTION, RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS } from "../protocols/dubbo";
-import { Expose, FilterConfig } from "../config/config";
-import { BufferPump } from "./pump";
+import { FilterConfig } from "../config/config";
 import { ProtocolStats } from "./stats";
 import { ProtocolConnection } from "./protocol-connection";
-import { PROP_GROUP, PROP_HEADER_PREFIX, PROP_ID, PROP_KIND, PROP_METHOD, PROP_PROTOCOL, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS,
+import { PROP_GROUP, PROP_HEADER_PREFIX, PROP_ID, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS,
   PROP_SERVICE, PROP_VERSION, exposeBytes, exposeInt, exposeString } from "./expose";
 
-export class DubboConnection extends ProtocolConnection {
-  private req: DubboDecoder;
-  private rep: DubboDecoder;
+export class DubboConnection extends ProtocolConnection<DubboDecoder, DubboDecoder> {
   private session: DubboSession;
-  private reqPump: BufferPump<DubboDecoder> = new BufferPump<DubboDecoder>();
-  private repPump: BufferPump<DubboDecoder> = new BufferPump<DubboDecoder>();
-  private requestsSeen: i64 = 0;
-  private repliesSeen: i64 = 0;
 
   constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats) {
-    super(id, root, cfg, stats, "dubbo");
-    this.req = new DubboDecoder(cfg.dubbo.limits);
-    this.rep = new DubboDecoder(cfg.dubbo.limits);
+    super(id, root, cfg, stats, "dubbo", new DubboDecoder(cfg.dubbo.limits), new DubboDecoder(cfg.dubbo.limits));
     this.session = new DubboSession(cfg.dubbo.maxPending);
-  }
-
-  onNewConnection(): Action {
-    this.stats.dCx++;
-    if (this.cfg.expose != Expose.Off) exposeString(PROP_PROTOCOL, "dubbo");
-    this.stats.flush();
-    return Action.Continue;
-  }
-
-  onDownstreamData(size: i32, endOfStream: bool): Action {
-    return this.drain<DubboDecoder>(this.reqPump, this.req, BufferType.DownstreamData, size);
-  }
-
-  onUpstreamData(size: i32, endOfStream: bool): Action {
-    return this.drain<DubboDecoder>(this.repPump, this.rep, BufferType.UpstreamData, size);
   }
 
   protected onRequestMessage(now: i64): void {
     const req = this.req;
     this.session.onRequest(req, now);
     if (req.isEvent()) { this.stats.dOutOfBand++; return; }
-    this.requestsSeen++;
     this.stats.dRequests++;
-    const expose = this.cfg.expose;
-    if (expose == Expose.Every || (expose == Expose.First && this.requestsSeen == 1)) {
+    if (this.exposeRequest()) {
       exposeBytes(PROP_SERVICE, req.servicePtr(), req.serviceLen());
       exposeBytes(PROP_METHOD, req.methodPtr(), req.methodLen());
       exposeBytes(PROP_VERSION, req.versionPtr(), req.hasVersion() ? req.versionLen() : 0);
@@ -68,12 +42,10 @@ export class DubboConnection extends ProtocolConnection {
     const rep = this.rep;
     const match = this.session.onResponse(rep);
     if (rep.isEvent()) { this.stats.dOutOfBand++; return; }
-    this.repliesSeen++;
     const status = responseStatus(rep);
     if (status == 0) this.stats.dOk++; else this.stats.dError++;
     if (match == MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
-    const expose = this.cfg.expose;
-    if (expose == Expose.Every || (expose == Expose.First && this.repliesSeen == 1)) {
+    if (this.exposeReply()) {
       exposeString(PROP_RESPONSE_STATUS, STATUS_NAMES[status]);
       exposeString(PROP_RESPONSE_CODE, rep.status().toString());
     }

@@ -2,54 +2,28 @@
 // path, FIFO correlation in between, metadata to filter state, counts to batched metrics.
 import { RootContext } from "../abi/context";
 import { log } from "../abi/hostcalls";
-import { Action, BufferType, LogLevel } from "../abi/types";
+import { LogLevel } from "../abi/types";
 import { RedisReplyDecoder, RedisRequestDecoder, RedisSession, REPLY_MATCHED, REPLY_OUT_OF_BAND } from "../protocols/redis";
-import { Expose, FilterConfig } from "../config/config";
-import { BufferPump } from "./pump";
+import { FilterConfig } from "../config/config";
 import { ProtocolStats } from "./stats";
 import { ProtocolConnection } from "./protocol-connection";
-import { PROP_ID, PROP_KEY, PROP_KIND, PROP_METHOD, PROP_PROTOCOL, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, exposeBytes, exposeInt, exposeString } from "./expose";
+import { PROP_ID, PROP_KEY, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, exposeBytes, exposeInt, exposeString } from "./expose";
 
-export class RedisConnection extends ProtocolConnection {
-  private req: RedisRequestDecoder;
-  private rep: RedisReplyDecoder;
+export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, RedisReplyDecoder> {
   private session: RedisSession;
-  private reqPump: BufferPump<RedisRequestDecoder> = new BufferPump<RedisRequestDecoder>();
-  private repPump: BufferPump<RedisReplyDecoder> = new BufferPump<RedisReplyDecoder>();
-  private requestsSeen: i64 = 0;
-  private repliesSeen: i64 = 0;
   /** Keys of outstanding requests, kept only when per-request logging is on. */
   private logKeys: Array<string> = [];
 
   constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats) {
-    super(id, root, cfg, stats, "redis");
-    this.req = new RedisRequestDecoder(cfg.redis.limits);
-    this.rep = new RedisReplyDecoder(cfg.redis.limits);
+    super(id, root, cfg, stats, "redis", new RedisRequestDecoder(cfg.redis.limits), new RedisReplyDecoder(cfg.redis.limits));
     this.session = new RedisSession(cfg.redis.maxPending);
-  }
-
-  onNewConnection(): Action {
-    this.stats.dCx++;
-    if (this.cfg.expose != Expose.Off) exposeString(PROP_PROTOCOL, "redis");
-    this.stats.flush();
-    return Action.Continue;
-  }
-
-  onDownstreamData(size: i32, endOfStream: bool): Action {
-    return this.drain<RedisRequestDecoder>(this.reqPump, this.req, BufferType.DownstreamData, size);
-  }
-
-  onUpstreamData(size: i32, endOfStream: bool): Action {
-    return this.drain<RedisReplyDecoder>(this.repPump, this.rep, BufferType.UpstreamData, size);
   }
 
   protected onRequestMessage(now: i64): void {
     const req = this.req;
     this.session.onRequest(req, now);
-    this.requestsSeen++;
     this.stats.dRequests++;
-    const expose = this.cfg.expose;
-    if (expose == Expose.Every || (expose == Expose.First && this.requestsSeen == 1)) {
+    if (this.exposeRequest()) {
       exposeBytes(PROP_METHOD, req.methodPtr(), req.methodLen());
       exposeBytes(PROP_KEY, req.hasKey() ? req.keyPtr() : 0, req.hasKey() ? req.keyLen() : 0);
       exposeInt(PROP_ID, this.session.lastRequestId());
@@ -66,11 +40,9 @@ export class RedisConnection extends ProtocolConnection {
     const rep = this.rep;
     const match = this.session.onReply(rep);
     if (match == REPLY_OUT_OF_BAND) { this.stats.dOutOfBand++; return; }
-    this.repliesSeen++;
     if (rep.isError()) this.stats.dError++; else this.stats.dOk++;
     if (match == REPLY_MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
-    const expose = this.cfg.expose;
-    if (expose == Expose.Every || (expose == Expose.First && this.repliesSeen == 1)) {
+    if (this.exposeReply()) {
       exposeString(PROP_RESPONSE_STATUS, rep.isError() ? "error" : "ok");
       exposeBytes(PROP_RESPONSE_CODE, rep.isError() ? rep.errorCodePtr() : 0, rep.isError() ? rep.errorCodeLen() : 0);
     }

@@ -2,53 +2,27 @@
 // from each direction's first bytes), seqid correlation, metadata to filter state.
 import { RootContext } from "../abi/context";
 import { log } from "../abi/hostcalls";
-import { Action, BufferType, LogLevel } from "../abi/types";
+import { LogLevel } from "../abi/types";
 import { ThriftDecoder, ThriftSession, REPLY_MATCHED, MSG_ONEWAY, REPLY_STATUS_SUCCESS, REPLY_STATUS_EXCEPTION } from "../protocols/thrift";
-import { Expose, FilterConfig } from "../config/config";
-import { BufferPump } from "./pump";
+import { FilterConfig } from "../config/config";
 import { ProtocolStats } from "./stats";
 import { ProtocolConnection } from "./protocol-connection";
-import { PROP_HEADER_PREFIX, PROP_ID, PROP_KIND, PROP_METHOD, PROP_PROTOCOL, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, PROP_SERVICE,
+import { PROP_HEADER_PREFIX, PROP_ID, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, PROP_SERVICE,
   exposeBytes, exposeInt, exposeString } from "./expose";
 
-export class ThriftConnection extends ProtocolConnection {
-  private req: ThriftDecoder;
-  private rep: ThriftDecoder;
+export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDecoder> {
   private session: ThriftSession;
-  private reqPump: BufferPump<ThriftDecoder> = new BufferPump<ThriftDecoder>();
-  private repPump: BufferPump<ThriftDecoder> = new BufferPump<ThriftDecoder>();
-  private requestsSeen: i64 = 0;
-  private repliesSeen: i64 = 0;
 
   constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats) {
-    super(id, root, cfg, stats, "thrift");
-    this.req = new ThriftDecoder(cfg.thrift.limits);
-    this.rep = new ThriftDecoder(cfg.thrift.limits);
+    super(id, root, cfg, stats, "thrift", new ThriftDecoder(cfg.thrift.limits), new ThriftDecoder(cfg.thrift.limits));
     this.session = new ThriftSession(cfg.thrift.maxPending);
-  }
-
-  onNewConnection(): Action {
-    this.stats.dCx++;
-    if (this.cfg.expose != Expose.Off) exposeString(PROP_PROTOCOL, "thrift");
-    this.stats.flush();
-    return Action.Continue;
-  }
-
-  onDownstreamData(size: i32, endOfStream: bool): Action {
-    return this.drain<ThriftDecoder>(this.reqPump, this.req, BufferType.DownstreamData, size);
-  }
-
-  onUpstreamData(size: i32, endOfStream: bool): Action {
-    return this.drain<ThriftDecoder>(this.repPump, this.rep, BufferType.UpstreamData, size);
   }
 
   protected onRequestMessage(now: i64): void {
     const req = this.req;
     this.session.onRequest(req, now);
-    this.requestsSeen++;
     this.stats.dRequests++;
-    const expose = this.cfg.expose;
-    if (expose == Expose.Every || (expose == Expose.First && this.requestsSeen == 1)) {
+    if (this.exposeRequest()) {
       exposeBytes(PROP_SERVICE, req.servicePtr(), req.serviceLen());
       exposeBytes(PROP_METHOD, req.methodPtr(), req.methodLen());
       exposeInt(PROP_ID, req.seqId());
@@ -63,12 +37,10 @@ export class ThriftConnection extends ProtocolConnection {
   protected onReplyMessage(now: i64): void {
     const rep = this.rep;
     const match = this.session.onReply(rep);
-    this.repliesSeen++;
     const status = rep.replyStatus();
     if (status == REPLY_STATUS_SUCCESS) this.stats.dOk++; else this.stats.dError++;
     if (match == REPLY_MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
-    const expose = this.cfg.expose;
-    if (expose == Expose.Every || (expose == Expose.First && this.repliesSeen == 1)) {
+    if (this.exposeReply()) {
       exposeString(PROP_RESPONSE_STATUS, statusName(status));
       exposeString(PROP_RESPONSE_CODE, status == REPLY_STATUS_EXCEPTION ? rep.appExceptionType().toString() : "");
     }
