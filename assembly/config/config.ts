@@ -30,6 +30,8 @@ export class DubboConfig {
 
 export class FilterConfig {
   protocol: Protocol = Protocol.Redis;
+  /** protocol: auto — the codec is chosen per connection from its first byte. */
+  auto: bool = false;
   onError: OnError = OnError.Passthrough;
   expose: Expose = Expose.First;
   logRequests: bool = false;
@@ -104,8 +106,8 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
 
   const protocols = ["redis", "thrift", "dubbo", "auto"];
   const proto = c.choice(root, "protocol", "$", protocols, 0);
-  if (proto > 2) c.fail("$.protocol", "\"" + protocols[proto] + "\" is not supported by this build yet (supported: redis, thrift, dubbo)");
-  if (proto >= 0) cfg.protocol = <Protocol>proto;
+  if (proto == 3) cfg.auto = true;
+  else if (proto >= 0) cfg.protocol = <Protocol>proto;
   cfg.onError = <OnError>c.choice(root, "on_error", "$", ["passthrough", "close"], 0);
 
   const expose = root.get("expose");

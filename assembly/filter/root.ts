@@ -7,13 +7,13 @@ import { FilterConfig, Protocol, configError, parseConfig } from "../config/conf
 import { RedisConnection } from "./redis-connection";
 import { ThriftConnection } from "./thrift-connection";
 import { DubboConnection } from "./dubbo-connection";
+import { AutoConnection, PROTOCOL_NAMES } from "./auto-connection";
 import { ProtocolStats } from "./stats";
-
-const PROTOCOL_NAMES: StaticArray<string> = ["redis", "thrift", "dubbo"];
 
 export class MetawireRoot extends RootContext {
   private cfg: FilterConfig | null = null;
-  private stats: ProtocolStats = new ProtocolStats();
+  /** One set of metrics per protocol, indexed by Protocol; only the configured ones are defined. */
+  private stats: StaticArray<ProtocolStats> = [new ProtocolStats(), new ProtocolStats(), new ProtocolStats()];
 
   onConfigure(size: i32): bool {
     refreshLogLevel();
@@ -22,19 +22,27 @@ export class MetawireRoot extends RootContext {
       log(LogLevel.Error, "metawire: invalid configuration: " + configError);
       return false;
     }
-    const name = PROTOCOL_NAMES[<i32>cfg.protocol];
-    this.stats = new ProtocolStats();
-    this.stats.define(name);
+    for (let p = 0; p < PROTOCOL_NAMES.length; p++) {
+      this.stats[p] = new ProtocolStats();
+      if (cfg.auto || p == <i32>cfg.protocol) this.stats[p].define(PROTOCOL_NAMES[p]);
+    }
     this.cfg = cfg;
-    log(LogLevel.Info, "metawire: configured for " + name);
+    log(LogLevel.Info, "metawire: configured for " + (cfg.auto ? "auto (redis, thrift, dubbo)" : PROTOCOL_NAMES[<i32>cfg.protocol]));
     return true;
   }
 
   newConnection(id: u32): NetworkContext {
     const cfg = this.cfg;
     if (cfg == null) return new NetworkContext(id, this);   // not configured: pass through
-    if (cfg.protocol == Protocol.Thrift) return new ThriftConnection(id, this, cfg, this.stats);
-    if (cfg.protocol == Protocol.Dubbo) return new DubboConnection(id, this, cfg, this.stats);
-    return new RedisConnection(id, this, cfg, this.stats);
+    if (cfg.auto) return new AutoConnection<MetawireRoot>(id, this, this, this.stats);
+    return this.connectionFor(cfg.protocol, id);
+  }
+
+  connectionFor(protocol: Protocol, id: u32): NetworkContext {
+    const cfg = this.cfg!;
+    const stats = this.stats[<i32>protocol];
+    if (protocol == Protocol.Thrift) return new ThriftConnection(id, this, cfg, stats);
+    if (protocol == Protocol.Dubbo) return new DubboConnection(id, this, cfg, stats);
+    return new RedisConnection(id, this, cfg, stats);
   }
 }

@@ -13,6 +13,7 @@ export class ProtocolStats {
   decodeErrors: u32 = 0;
   passthrough: u32 = 0;
   durationUs: u32 = 0;
+  detected: u32 = 0;
 
   // batched deltas
   dCx: i64 = 0;
@@ -22,6 +23,7 @@ export class ProtocolStats {
   dOutOfBand: i64 = 0;
   dDecodeErrors: i64 = 0;
   dPassthrough: i64 = 0;
+  dDetected: i64 = 0;
 
   define(protocol: string): void {
     const p = "metawire." + protocol + ".";
@@ -33,6 +35,7 @@ export class ProtocolStats {
     this.decodeErrors = defineMetric(MetricType.Counter, p + "decode_errors_total");
     this.passthrough = defineMetric(MetricType.Counter, p + "passthrough_total");
     this.durationUs = defineMetric(MetricType.Histogram, p + "request_duration_us");
+    this.detected = defineMetric(MetricType.Counter, p + "detected_total");
   }
 
   recordDuration(us: i64): void {
@@ -47,5 +50,6 @@ export class ProtocolStats {
     if (this.dOutOfBand != 0) { incrementMetric(this.outOfBand, this.dOutOfBand); this.dOutOfBand = 0; }
     if (this.dDecodeErrors != 0) { incrementMetric(this.decodeErrors, this.dDecodeErrors); this.dDecodeErrors = 0; }
     if (this.dPassthrough != 0) { incrementMetric(this.passthrough, this.dPassthrough); this.dPassthrough = 0; }
+    if (this.dDetected != 0) { incrementMetric(this.detected, this.dDetected); this.dDetected = 0; }
   }
 }

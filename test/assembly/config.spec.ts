@@ -53,12 +53,13 @@ describe("plugin configuration", () => {
     expect(d.dubbo.limits.maxClassDefs).toBe(16);
     expect(d.dubbo.limits.maxCaptureBytes).toBe(2048);
     expect(d.dubbo.maxPending).toBe(32);
+    expect(parseConfig(utf8('{"protocol":"auto"}'))!.auto).toBe(true);
+    expect(d.auto).toBe(false);
   });
 
   it("names the JSON path and the reason of the first problem", () => {
     rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis, thrift, dubbo)");
     rejects('{"protocol":"memcached"}', '$.protocol: expected one of redis, thrift, dubbo, auto, got "memcached"');
-    rejects('{"protocol":"auto"}', '$.protocol: "auto" is not supported by this build yet (supported: redis, thrift, dubbo)');
     rejects('{"dubbo":{"max_depth":0}}', "$.dubbo.max_depth: expected an integer from 1 to 256, got 0.0");
     rejects('{"thrift":{"max_depth":65}}', "$.thrift.max_depth: expected an integer from 1 to 64, got 65.0");
     rejects('{"thrift":{"lax_binary_unframed":1}}', "$.thrift.lax_binary_unframed: expected true or false, got number");
