@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything metawire's build, dev proxy and tests need on a fresh Debian machine:
-# the real peers from Debian (redis-server, redis-cli, redis-benchmark, thrift-compiler) and the
-# npm packages pinned in package-lock.json. Safe to re-run.
+# the real peers from Debian (redis-server, redis-cli, redis-benchmark, thrift-compiler, a JDK and
+# Maven), the npm packages pinned in package-lock.json, and Apache Dubbo's Java peers (Maven
+# Central) built from test/dubbo. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v thrift >/dev/null 2>&1 || need+=(thrift-compiler)
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -21,3 +24,6 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund
 fi
+
+# Apache Dubbo 2.7 and 3.3 provider/consumer used by test/e2e/dubbo-java.test.ts (no-op when current).
+bash scripts/build-dubbo-peers.sh

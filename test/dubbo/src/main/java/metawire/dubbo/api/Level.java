@@ -1,0 +1,5 @@
+package metawire.dubbo.api;
+
+public enum Level {
+    JUNIOR, SENIOR, PRINCIPAL
+}

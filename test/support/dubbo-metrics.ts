@@ -1,0 +1,21 @@
+// Snapshots of the metawire Dubbo metrics in a proxy's MetricStore, and their differences, so an
+// end-to-end test can state exactly what its connections added.
+import type { MetricStore } from "../host/metrics.js";
+
+export const DUBBO_COUNTERS = ["cx_total", "requests_total", "replies_ok", "replies_error", "out_of_band_total",
+  "decode_errors_total", "passthrough_total"] as const;
+export type DubboCounter = (typeof DUBBO_COUNTERS)[number];
+
+export type DubboSnapshot = Record<DubboCounter, number> & { duration_samples: number };
+
+export function dubboSnapshot(metrics: MetricStore): DubboSnapshot {
+  const out = { duration_samples: metrics.samples("metawire.dubbo.request_duration_us").length } as DubboSnapshot;
+  for (const c of DUBBO_COUNTERS) out[c] = Number(metrics.value(`metawire.dubbo.${c}`) ?? 0n);
+  return out;
+}
+
+export function dubboDelta(before: DubboSnapshot, after: DubboSnapshot): DubboSnapshot {
+  const out = {} as DubboSnapshot;
+  for (const k of Object.keys(after) as (keyof DubboSnapshot)[]) out[k] = after[k] - before[k];
+  return out;
+}
