@@ -7,7 +7,9 @@
 // Dubbo itself reads exactly 16 + length bytes and ignores what its Hessian reader left over. The body
 // is read by BodyReader (body.ts) as far as the metadata needs (for a request: up to and including the
 // attachments map); past that – and inside binary payloads – the body is skippable(), so a 1 MiB
-// byte[] argument costs a fetch per Hessian chunk (fetchHint() keeps those fetches small). A body the reader cannot understand is reported with
+// byte[] argument is stepped over chunk by chunk. fetchHint() says how few bytes would do between
+// chunks; the filter's pump does not use it yet (measured: 4× the host calls for ~1/1000 of the
+// copying, no gain through V8 — docs/benchmarks.md §5). A body the reader cannot understand is reported with
 // bodyParsed() = false and bodyErrorReason(); only a broken header (magic, length) or a limit on the
 // length fails the stream, because then the next frame cannot be found.
 //
