@@ -345,22 +345,44 @@ export class ThriftDecoder {
       const p = ptr + <usize>i;
       const st = this.state;
       let n = 1;
-      if (st == D_HEAD) n = this.head.feed(p, avail);
-      else if (st == D_BODY) n = this.walker.feed(p, avail);
+      if (st == D_HEAD) {
+        // fast path: the whole header in the window, read in one pass (0: feed it byte by byte)
+        n = this.head.fresh ? this.head.parseWhole(p, avail) : 0;
+        if (n == 0) n = this.head.feed(p, avail);
+      } else if (st == D_BODY) {
+        // fast path: a REPLY's whole first field header (0: not a peek at its start, or cut)
+        n = this.bounded ? this.walker.peekWhole(p, avail) : 0;
+        if (n == 0) n = this.walker.feed(p, avail);
+      }
       else if (st == D_HDR_INFO) n = this.info.feed(p, avail);
       else if (st == D_REST) n = avail;
+      else if (st == D_FRAME_LEN) {
+        // fast path: the whole length (a THeader connection's byte with the top bit set is left to
+        // the byte path, which rejects it at that byte)
+        if (this.accN == 0 && avail >= 4 && (this.transportV != TRANSPORT_HEADER || load<u8>(p) < 0x80)) n = 4;
+      } else if (st == D_FRAME_KIND) {
+        if (this.accN == 0 && avail >= 2) n = 2;
+      } else if (st == D_HDR_FIXED) {
+        if (this.accN == 2 && avail >= 8) n = 8;
+      }
       i += n;
       this.pos += n;
       if (this.bounded) this.frameLeft -= n;
       switch (st) {
         case D_FRAME_LEN:
-          this.frameLenByte(<i32>load<u8>(p));
+          if (n == 4) this.frameLenDone(bswap<u32>(load<u32>(p)));
+          else this.frameLenByte(<i32>load<u8>(p));
           break;
         case D_FRAME_KIND:
-          this.frameKindByte(<i32>load<u8>(p));
+          if (n == 2) this.frameKindDone(<i32>bswap<u16>(load<u16>(p)));
+          else this.frameKindByte(<i32>load<u8>(p));
           break;
         case D_HDR_FIXED:
-          this.headerFixedByte(<i32>load<u8>(p));
+          if (n == 8) {
+            this.hdrFlags = <i32>bswap<u16>(load<u16>(p));
+            this.hdrSeq = <i32>bswap<u32>(load<u32>(p, 2));
+            this.headerSizeDone(<i32>bswap<u16>(load<u16>(p, 6)) << 2);
+          } else this.headerFixedByte(<i32>load<u8>(p));
           break;
         case D_HDR_INFO:
           if (this.info.failed) this.fail(this.info.reason);
@@ -418,7 +440,13 @@ export class ThriftDecoder {
     }
     this.acc = (this.acc << 8) | <u32>b;
     if (++this.accN < 4) return;
-    const size = <i64>(<i32>this.acc);
+    this.frameLenDone(this.acc);
+  }
+
+  /** The 4-byte length, read (acc/accN are cleared). */
+  private frameLenDone(word: u32): void {
+    const header = this.transportV == TRANSPORT_HEADER;
+    const size = <i64>(<i32>word);
     this.acc = 0;
     this.accN = 0;
     if (header) {
@@ -440,7 +468,11 @@ export class ThriftDecoder {
   private frameKindByte(b: i32): void {
     this.acc = (this.acc << 8) | <u32>b;
     if (++this.accN < 2) return;
-    const w = <i32>(this.acc & 0xffff);
+    this.frameKindDone(<i32>(this.acc & 0xffff));
+  }
+
+  /** The 2 bytes after LEN, read (accN is 2 when they were fed byte by byte, 0 otherwise). */
+  private frameKindDone(w: i32): void {
     const size = this.frameSize;
     if (w == 0x0fff) {
       const max = this.limits.maxFrameBytes < HEADER_FRAME_MAX ? this.limits.maxFrameBytes : HEADER_FRAME_MAX;
@@ -450,6 +482,7 @@ export class ThriftDecoder {
       }
       this.bounded = true;
       this.frameLeft = size - 2; // the magic is read
+      this.accN = 2; // the fast path reads the 2 bytes at once, from accN = 0
       this.state = D_HDR_FIXED; // continues with the flags (accN = 2)
       return;
     }
@@ -491,17 +524,21 @@ export class ThriftDecoder {
       this.hdrSeq = <i32>this.acc;
     } else if (k == 9) {
       // HeaderFormat.md's diagram says /32; it is 32-bit words (Envoy notes the same)
-      const bytes = <i32>(this.acc & 0xffff) << 2;
-      this.acc = 0;
-      this.accN = 0;
-      if (bytes == 0) this.fail("thrift header transport has no header data");
-      else if (bytes > this.limits.maxHeaderBytes || <i64>bytes > this.frameLeft) {
-        this.fail("invalid thrift header transport header size");
-      } else {
-        this.hdrSize = bytes;
-        this.info.begin(bytes, this.limits.maxHeaders);
-        this.state = D_HDR_INFO;
-      }
+      this.headerSizeDone(<i32>(this.acc & 0xffff) << 2);
+    }
+  }
+
+  /** The header size of a THeader frame, in bytes; flags and sequence are read. */
+  private headerSizeDone(bytes: i32): void {
+    this.acc = 0;
+    this.accN = 0;
+    if (bytes == 0) this.fail("thrift header transport has no header data");
+    else if (bytes > this.limits.maxHeaderBytes || <i64>bytes > this.frameLeft) {
+      this.fail("invalid thrift header transport header size");
+    } else {
+      this.hdrSize = bytes;
+      this.info.begin(bytes, this.limits.maxHeaders);
+      this.state = D_HDR_INFO;
     }
   }
 

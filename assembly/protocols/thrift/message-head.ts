@@ -43,6 +43,8 @@ export class MessageHead {
   private accN: i32 = 0;
   private laxWord: bool = false;
   private nameLeft: i64 = 0;
+  /** begin() was called and no byte was fed since: parseWhole() may read the header in one pass. */
+  fresh: bool = false;
   private readonly vi: Varint = new Varint();
 
   constructor(nameCap: i32) {
@@ -69,6 +71,7 @@ export class MessageHead {
     this.nameLeft = 0;
     this.colon = -1;
     this.reason = "";
+    this.fresh = true;
   }
 
   get done(): bool {
@@ -80,6 +83,7 @@ export class MessageHead {
 
   /** Consumes up to len bytes; stops at the end of the header. Returns the bytes taken. */
   feed(ptr: usize, len: i32): i32 {
+    this.fresh = false;
     let i = 0;
     const lim = <i64>len < this.left ? len : <i32>this.left;
     while (i < lim && this.state < MH_DONE) {
@@ -104,8 +108,110 @@ export class MessageHead {
 
   /** Accounts for n ≤ skippable() bytes not fed. */
   skip(n: i64): void {
+    this.fresh = false;
     this.nameLeft -= n;
     this.left -= n;
+  }
+
+  /**
+   * Fast path, right after begin(): when [ptr, ptr+len) holds the whole header, a valid one, within
+   * the bytes the message may use and with a name that fits the kept buffer, reads it in one pass and
+   * returns its length, leaving the head exactly as feed() would (done). Otherwise returns 0 and
+   * changes nothing: the caller feeds the bytes to the state machine, which reaches the same result
+   * or error byte by byte.
+   */
+  parseWhole(ptr: usize, len: i32): i32 {
+    const avail: i64 = <i64>len < this.left ? <i64>len : this.left;
+    const cap = this.nameBuf.length;
+    let n: i32 = 0; // name length
+    let at: i32 = 0; // name offset
+    let total: i32 = 0;
+    let type: i32 = 0;
+    let seq: i32 = 0;
+    let lax = false;
+    if (this.compact) {
+      if (avail < 4) return 0;
+      const b0 = <i32>load<u8>(ptr);
+      const b1 = <i32>load<u8>(ptr, 1);
+      if (b0 != 0x82 || (b1 & 0x1f) != 1) return 0;
+      type = b1 >> 5;
+      if (!isMessageType(type)) return 0;
+      // seqid varint (≤ 5 bytes), then name length varint (≤ 5 bytes)
+      let i: i32 = 2;
+      let v: u64 = 0;
+      let k: i32 = 0;
+      while (true) {
+        if (k == 5 || <i64>i >= avail) return 0;
+        const b = <i32>load<u8>(ptr + <usize>i);
+        v |= <u64>(b & 0x7f) << <u64>(7 * k);
+        i++;
+        k++;
+        if ((b & 0x80) == 0) break;
+      }
+      seq = <i32>v;
+      v = 0;
+      k = 0;
+      while (true) {
+        if (k == 5 || <i64>i >= avail) return 0;
+        const b = <i32>load<u8>(ptr + <usize>i);
+        v |= <u64>(b & 0x7f) << <u64>(7 * k);
+        i++;
+        k++;
+        if ((b & 0x80) == 0) break;
+      }
+      n = <i32>v;
+      if (n < 0 || n > cap) return 0;
+      at = i;
+      total = i + n;
+      if (<i64>total > avail) return 0;
+    } else {
+      if (avail < 8) return 0;
+      const w = bswap<u32>(load<u32>(ptr));
+      if (this.laxOk && (w & 0x80000000) == 0) {
+        // non-strict: len | name | type | seqid
+        n = <i32>w;
+        if (n > cap) return 0;
+        at = 4;
+        total = 9 + n;
+        if (<i64>total > avail) return 0;
+        type = <i32>load<u8>(ptr + <usize>(4 + n));
+        if (!isMessageType(type)) return 0;
+        seq = <i32>bswap<u32>(load<u32>(ptr + <usize>(5 + n)));
+        lax = true;
+      } else {
+        if (w >>> 16 != 0x8001) return 0;
+        type = <i32>(w & 0xff);
+        if (!isMessageType(type)) return 0;
+        n = <i32>bswap<u32>(load<u32>(ptr, 4));
+        if (n < 0 || n > cap) return 0;
+        at = 8;
+        total = 12 + n;
+        if (<i64>total > avail) return 0;
+        seq = <i32>bswap<u32>(load<u32>(ptr + <usize>(8 + n)));
+      }
+    }
+    const buf = changetype<usize>(this.nameBuf);
+    if (n > 0) memory.copy(buf, ptr + <usize>at, <usize>n);
+    this.type = type;
+    this.seqId = seq;
+    this.lax = lax;
+    this.nameLen = n;
+    this.nameFull = n;
+    this.nameLeft = 0;
+    let colon = -1;
+    for (let i = 0; i < n; i++) {
+      if (load<u8>(buf + <usize>i) == 0x3a) {
+        colon = i;
+        break;
+      }
+    }
+    this.colon = colon;
+    this.left -= total;
+    this.acc = 0;
+    this.accN = 0;
+    this.fresh = false;
+    this.state = MH_DONE;
+    return total;
   }
 
   private step(b: i32): void {

@@ -164,6 +164,62 @@ export class StructWalker {
     return i;
   }
 
+  /**
+   * Fast path of a peek walk (a REPLY's first field header), before any byte was fed: when
+   * [ptr, ptr+len) holds the whole field header, a valid one within the bytes the walk may use,
+   * reads it in one pass and returns its length, leaving the walker exactly as feed() would (done).
+   * Otherwise returns 0 and changes nothing: the caller feeds the bytes.
+   */
+  peekWhole(ptr: usize, len: i32): i32 {
+    if (!this.peek || this.state != W_FIELD || this.sp != 1 || this.firstSeen) return 0;
+    const avail: i64 = <i64>len < this.left ? <i64>len : this.left;
+    if (avail < 1) return 0;
+    const b = <i32>load<u8>(ptr);
+    let n: i32 = 1;
+    let id: i32 = 0;
+    let stop = false;
+    if (!this.compact) {
+      if (b == T_STOP) stop = true;
+      else {
+        if (!isBinaryType(b) || avail < 3) return 0;
+        id = <i32>(<i16>bswap<u16>(load<u16>(ptr, 1)));
+        n = 3;
+      }
+    } else {
+      const t = b & 15;
+      if (t == 0) stop = true;
+      else {
+        if (!isCompactType(t)) return 0;
+        const delta = b >> 4;
+        if (delta != 0) id = <i32>(<i16>(unchecked(this.lastIds[0]) + delta));
+        else {
+          // long form: zigzag varint id (≤ 5 bytes)
+          let v: u64 = 0;
+          let k: i32 = 0;
+          while (true) {
+            if (k == 5 || <i64>n >= avail) return 0;
+            const c = <i32>load<u8>(ptr + <usize>n);
+            v |= <u64>(c & 0x7f) << <u64>(7 * k);
+            n++;
+            k++;
+            if ((c & 0x80) == 0) break;
+          }
+          id = zigzag32(<u32>v);
+          if (id < -32768 || id > 32767) return 0;
+        }
+        unchecked((this.lastIds[0] = id));
+      }
+    }
+    this.firstSeen = true;
+    if (stop) {
+      this.firstStop = true;
+      this.sp = 0;
+    } else this.firstId = id;
+    this.left -= n;
+    this.state = W_DONE;
+    return n;
+  }
+
   /** Payload bytes of the current string; the last one is always fed so values end in feed(). */
   skippable(): i64 {
     return this.state == W_BYTES ? this.remaining - 1 : 0;
