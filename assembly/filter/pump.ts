@@ -20,8 +20,6 @@ export class BufferPump<D> {
   private winPtr: usize = 0;
   private winLen: i32 = 0;
   private winOff: i32 = 0;
-  /** get_buffer_bytes calls made, for the benchmark's host-calls-per-message figure. */
-  fetches: i64 = 0;
   failure: string = "";
 
   constructor(public chunk: i32 = DEFAULT_CHUNK) {}
@@ -34,9 +32,6 @@ export class BufferPump<D> {
     this.winOff = 0;
     this.failure = "";
   }
-
-  /** Offset in the host buffer where the decoder currently stands. */
-  offset(): i32 { return this.pos + this.winOff; }
 
   /**
    * Feeds the decoder until it completes a message (EV_MESSAGE: call again for the next one),
@@ -66,7 +61,6 @@ export class BufferPump<D> {
         this.pos += n;
         continue;
       }
-      this.fetches++;
       const r = getBufferBytes(this.type, this.pos, min(this.size - this.pos, this.chunk));
       if (r != WasmResult.Ok || bufferLen <= 0) {
         releaseHostMemory(bufferPtr);
