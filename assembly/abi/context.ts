@@ -24,4 +24,6 @@ export class NetworkContext {
   onDone(): bool { return true; }
   onLog(): void {}
   onDelete(): void {}
+  /** Called from the root's tick for a connection that asked for it; return true to stay armed. */
+  onTimer(nowNs: i64): bool { return false; }
 }

@@ -6,6 +6,8 @@ import { JsonKind, JsonValue, jsonError, parseJson } from "./json";
 import { RedisLimits } from "../protocols/redis/limits";
 import { ThriftLimits } from "../protocols/thrift/limits";
 import { DubboLimits } from "../protocols/dubbo/limits";
+import { Policy, RedisAuthConfig, Route, RoutingConfig } from "./policy-config";
+import { parsePolicies, parseRedisAuth, parseRouting, parseRoutes } from "./policy-parse";
 
 export enum Protocol { Redis, Thrift, Dubbo }
 export enum OnError { Passthrough, Close }
@@ -16,6 +18,8 @@ export class RedisConfig {
   limits: RedisLimits = new RedisLimits();
   /** Outstanding requests tracked per connection. */
   maxPending: i32 = 65536;
+  /** Downstream AUTH enforcement and upstream credential injection; null = off. */
+  auth: RedisAuthConfig | null = null;
 }
 
 export class ThriftConfig {
@@ -38,11 +42,49 @@ export class FilterConfig {
   redis: RedisConfig = new RedisConfig();
   thrift: ThriftConfig = new ThriftConfig();
   dubbo: DubboConfig = new DubboConfig();
+  routes: Array<Route> = [];
+  routing: RoutingConfig = new RoutingConfig();
+  policies: Array<Policy> = [];
+  /**
+   * Largest partial request held back (Pause) so a decision can still rewrite it; a message
+   * larger than this passes while it streams, and if it is then denied the connection closes.
+   */
+  maxHoldBytes: i32 = 65536;
+
+  /** Whether requests must be decided before their bytes move on (routes, policies or auth). */
+  enforces(): bool {
+    const auth = this.redis.auth;
+    return this.routes.length > 0 || this.policies.length > 0 || (auth != null && auth.enforcesDownstream());
+  }
 }
 
 export let configError: string = "";
 
-class Checker {
+/** `path.key`, or `path["key"]` when the key is not a plain identifier (e.g. "header.x-user"). */
+export function member(path: string, key: string): string {
+  let plain = key.length > 0;
+  for (let i = 0; i < key.length && plain; i++) {
+    const c = key.charCodeAt(i);
+    plain = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c == 0x5f || (i > 0 && c >= 0x30 && c <= 0x39);
+  }
+  if (plain) return path + "." + key;
+  let out = path + "[\"";
+  for (let i = 0; i < key.length; i++) {   // escaped as JSON.stringify would
+    const c = key.charCodeAt(i);
+    if (c == 0x22) out += "\\\"";
+    else if (c == 0x5c) out += "\\\\";
+    else if (c == 0x0a) out += "\\n";
+    else if (c == 0x0d) out += "\\r";
+    else if (c == 0x09) out += "\\t";
+    else if (c == 0x08) out += "\\b";
+    else if (c == 0x0c) out += "\\f";
+    else if (c < 0x20) out += "\\u00" + (c < 0x10 ? "0" : "") + c.toString(16);
+    else out += String.fromCharCode(c);
+  }
+  return out + "\"]";
+}
+
+export class Checker {
   error: string = "";
   fail(path: string, why: string): void { if (this.error.length == 0) this.error = path + ": " + why; }
 
@@ -50,7 +92,7 @@ class Checker {
     if (v.kind != JsonKind.Object) { this.fail(path, "expected an object, got " + v.kindName()); return false; }
     for (let i = 0; i < v.keys.length; i++) {
       if (!allowed.includes(v.keys[i])) {
-        this.fail(path + "." + v.keys[i], "unknown field (allowed: " + allowed.join(", ") + ")");
+        this.fail(member(path, v.keys[i]), "unknown field (allowed: " + allowed.join(", ") + ")");
         return false;
       }
     }
@@ -102,7 +144,7 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
   const root = parseJson(text);
   if (root == null) { configError = "$: invalid JSON: " + jsonError; return null; }
   const c = new Checker();
-  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis", "thrift", "dubbo"])) { configError = c.error; return null; }
+  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis", "thrift", "dubbo", "routes", "routing", "policies", "max_hold_bytes"])) { configError = c.error; return null; }
 
   const protocols = ["redis", "thrift", "dubbo", "auto"];
   const proto = c.choice(root, "protocol", "$", protocols, 0);
@@ -118,7 +160,7 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
   cfg.logRequests = c.boolean(root, "log_requests", "$", false);
 
   const redis = root.get("redis");
-  if (redis != null && c.object(redis, "$.redis", ["max_bulk_bytes", "max_line_bytes", "max_elements", "max_total_elements", "max_depth", "max_key_bytes", "max_pending"])) {
+  if (redis != null && c.object(redis, "$.redis", ["max_bulk_bytes", "max_line_bytes", "max_elements", "max_total_elements", "max_depth", "max_key_bytes", "max_pending", "auth"])) {
     const r = cfg.redis.limits;
     r.maxBulkBytes = c.integer(redis, "max_bulk_bytes", "$.redis", 1, 512 * 1024 * 1024, r.maxBulkBytes);
     r.maxLineBytes = <i32>c.integer(redis, "max_line_bytes", "$.redis", 16, 64 * 1024, r.maxLineBytes);
@@ -127,6 +169,8 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
     r.maxDepth = <i32>c.integer(redis, "max_depth", "$.redis", 1, 1024, r.maxDepth);
     r.maxKeyCapture = <i32>c.integer(redis, "max_key_bytes", "$.redis", 0, 65536, r.maxKeyCapture);
     cfg.redis.maxPending = <i32>c.integer(redis, "max_pending", "$.redis", 1, 1048576, cfg.redis.maxPending);
+    const auth = redis.get("auth");
+    if (auth != null) cfg.redis.auth = parseRedisAuth(c, auth, "$.redis.auth");
   }
 
   const thrift = root.get("thrift");
@@ -153,6 +197,11 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
     d.maxCaptureBytes = <i32>c.integer(dubbo, "max_capture_bytes", "$.dubbo", 64, 1048576, d.maxCaptureBytes);
     cfg.dubbo.maxPending = <i32>c.integer(dubbo, "max_pending", "$.dubbo", 1, 1048576, cfg.dubbo.maxPending);
   }
+
+  cfg.routes = parseRoutes(c, root);
+  parseRouting(c, root, cfg.routing);
+  cfg.policies = parsePolicies(c, root);
+  cfg.maxHoldBytes = <i32>c.integer(root, "max_hold_bytes", "$", 0, 16 * 1024 * 1024, cfg.maxHoldBytes);
   if (c.error.length > 0) { configError = c.error; return null; }
   return cfg;
 }

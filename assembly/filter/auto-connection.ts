@@ -4,11 +4,14 @@
 // with the high byte of a frame length (0x00 for frames < 16 MiB, framed or THeader); Redis with
 // `*` or the printable first letter of an inline command.
 import { NetworkContext, RootContext } from "../abi/context";
-import { bufferLen, bufferPtr, getBufferBytes, log, logEnabled } from "../abi/hostcalls";
+import { bufferLen, bufferPtr, continueStream, getBufferBytes, log, logEnabled, setEffectiveContext } from "../abi/hostcalls";
 import { releaseHostMemory } from "../abi/memory";
-import { Action, BufferType, LogLevel, PeerType, WasmResult } from "../abi/types";
+import { Action, BufferType, LogLevel, PeerType, StreamType, WasmResult } from "../abi/types";
 import { Protocol } from "../config/config";
 import { ProtocolStats } from "./stats";
+import { ConnectionTimers } from "./timers";
+import { ROUTE_TOO_LATE, ROUTE_WAITING, RoutedConnection } from "./protocol-connection";
+import { monotonicNs } from "../abi/hostcalls";
 
 /** The protocol a stream starting with `first` speaks. */
 export function detectProtocol(first: u8): Protocol {
@@ -17,12 +20,37 @@ export function detectProtocol(first: u8): Protocol {
   return Protocol.Redis;
 }
 
-/** M makes the protocol connection: `connectionFor(protocol, id): NetworkContext` (the root context). */
+/**
+ * M makes the protocol connection: `connectionFor(protocol, id)` returning a ProtocolConnection
+ * (the root context). With routes, the wait for the first request starts here, before the
+ * protocol is known, and is handed over to the protocol connection once it is.
+ */
 export class AutoConnection<M> extends NetworkContext {
   private inner: NetworkContext | null = null;
+  private routeState: i32 = 0;
+  private deadlineNs: i64 = 0;
 
-  constructor(id: u32, root: RootContext, private maker: M, private detected: StaticArray<ProtocolStats>) {
+  constructor(id: u32, root: RootContext, private maker: M, private detected: StaticArray<ProtocolStats>,
+    private routes: bool, private waitMs: u32, private timers: ConnectionTimers) {
     super(id, root);
+  }
+
+  onNewConnection(): Action {
+    if (!this.routes) return Action.Continue;
+    this.routeState = ROUTE_WAITING;
+    this.deadlineNs = monotonicNs() + <i64>this.waitMs * 1000000;
+    this.timers.arm(this);
+    return Action.Pause;
+  }
+
+  onTimer(nowNs: i64): bool {
+    const inner = this.inner;
+    if (inner != null) return inner.onTimer(nowNs);
+    if (this.routeState != ROUTE_WAITING || nowNs < this.deadlineNs) return this.routeState == ROUTE_WAITING;
+    // Nothing arrived in time: let tcp_proxy start; the protocol connection will count it too late.
+    this.routeState = ROUTE_TOO_LATE;
+    if (setEffectiveContext(this.id) == WasmResult.Ok) continueStream(StreamType.Downstream);
+    return false;
   }
 
   onDownstreamData(size: i32, endOfStream: bool): Action {
@@ -35,8 +63,11 @@ export class AutoConnection<M> extends NetworkContext {
       }
       const protocol = detectProtocol(load<u8>(bufferPtr));
       releaseHostMemory(bufferPtr);
-      inner = this.maker.connectionFor(protocol, this.id);
+      const conn = this.maker.connectionFor(protocol, this.id);
+      inner = conn;
       this.inner = inner;
+      if (this.routeState == ROUTE_WAITING) conn.waitForRoute(this.deadlineNs, null); // the tick keeps coming here
+      else if (this.routeState == ROUTE_TOO_LATE) conn.routeState = ROUTE_TOO_LATE;
       const stats = this.detected[<i32>protocol];
       stats.dDetected++;
       stats.flush();
@@ -56,7 +87,11 @@ export class AutoConnection<M> extends NetworkContext {
   onUpstreamClose(peer: PeerType): void { const i = this.inner; if (i != null) i.onUpstreamClose(peer); }
   onDone(): bool { const i = this.inner; return i == null ? true : i.onDone(); }
   onLog(): void { const i = this.inner; if (i != null) i.onLog(); }
-  onDelete(): void { const i = this.inner; if (i != null) i.onDelete(); }
+  onDelete(): void {
+    this.timers.disarm(this);
+    const i = this.inner;
+    if (i != null) i.onDelete();
+  }
 }
 
 export const PROTOCOL_NAMES: StaticArray<string> = ["redis", "thrift", "dubbo"];

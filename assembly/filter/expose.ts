@@ -13,6 +13,8 @@ export const PROP_ID = "metawire.id";
 export const PROP_KIND = "metawire.kind";
 export const PROP_RESPONSE_STATUS = "metawire.response_status";
 export const PROP_RESPONSE_CODE = "metawire.response_code";
+/** The cluster the connection was routed to. */
+export const PROP_CLUSTER = "metawire.cluster";
 /** THeader info headers (Thrift) and attachments (Dubbo): metawire.header.<name>. */
 export const PROP_HEADER_PREFIX = "metawire.header.";
 

@@ -1,26 +1,100 @@
 // One Redis connection: request decoder on the downstream path, reply decoder on the upstream
-// path, FIFO correlation in between, metadata to filter state, counts to batched metrics.
+// path, FIFO correlation in between, metadata to filter state, counts to batched metrics; with
+// enforcement, in-band rewrites: a rejected command becomes PING and its reply `-ERR <message>`,
+// AUTH is answered by the filter (and never reaches the server), upstream credentials are sent
+// ahead of the first command and their reply removed.
 import { RootContext } from "../abi/context";
 import { log } from "../abi/hostcalls";
 import { LogLevel } from "../abi/types";
-import { RedisReplyDecoder, RedisRequestDecoder, RedisSession, REPLY_MATCHED, REPLY_OUT_OF_BAND } from "../protocols/redis";
+import { RedisReplyDecoder, RedisRequestDecoder, RedisSession, RedisLimits, REPLY_MATCHED, REPLY_OUT_OF_BAND } from "../protocols/redis";
+import { writeRedisAuth, writeRedisError, writeRedisPing, writeRedisSimple } from "../protocols/redis/substitute";
+import { EV_MESSAGE } from "../protocols/codec";
 import { FilterConfig } from "../config/config";
-import { ProtocolStats } from "./stats";
-import { ProtocolConnection } from "./protocol-connection";
+import { Field, RedisAuthConfig } from "../config/policy-config";
+import { VERDICT_ALLOW } from "../policy/engine";
+import { MessageView } from "../policy/view";
+import { ACT_AUTH_FAILURES, ProtocolStats } from "./stats";
+import { Enforcement, ProtocolConnection } from "./protocol-connection";
+import { SUB_ERROR, SUB_OK, SUB_SWALLOW, Substitute } from "./substitutes";
 import { PROP_ID, PROP_KEY, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, exposeBytes, exposeInt, exposeString } from "./expose";
+
+const PROTOCOL_NAME = "redis";
+const NOAUTH = "NOAUTH Authentication required.";
+const NOAUTH_HELLO = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
+const AUTH_ARITY = "ERR wrong number of arguments for 'auth' command";
+
+/** Decodes the requests the filter writes itself, so the session sees what the server will see. */
+let synthetic: RedisRequestDecoder | null = null;
+
+function decodeSynthetic(ptr: usize, len: i32): RedisRequestDecoder | null {
+  let d = synthetic;
+  if (d == null) { d = new RedisRequestDecoder(new RedisLimits()); synthetic = d; }
+  d.reset();
+  d.feed(ptr, len);
+  return d.event == EV_MESSAGE ? d : null;
+}
+
+class RedisView extends MessageView {
+  constructor(private req: RedisRequestDecoder) { super(); }
+
+  load(field: Field, headerName: Uint8Array): bool {
+    const req = this.req;
+    switch (field) {
+      case Field.Protocol: this.ptr = PROTOCOL_BYTES.dataStart; this.len = PROTOCOL_BYTES.length; return true;
+      case Field.Method: this.ptr = req.methodPtr(); this.len = req.methodLen(); return true;
+      case Field.Key:
+        if (!req.hasKey()) return false;
+        this.ptr = req.keyPtr(); this.len = req.keyLen();
+        return true;
+    }
+    return false;
+  }
+}
+
+const PROTOCOL_BYTES = Uint8Array.wrap(String.UTF8.encode(PROTOCOL_NAME));
 
 export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, RedisReplyDecoder> {
   private session: RedisSession;
   /** Keys of outstanding requests, kept only when per-request logging is on. */
   private logKeys: Array<string> = [];
+  private auth: RedisAuthConfig | null;
+  private authenticated: bool = false;
+  private credentialsSent: bool = false;
 
-  constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats) {
-    super(id, root, cfg, stats, "redis", new RedisRequestDecoder(cfg.redis.limits), new RedisReplyDecoder(cfg.redis.limits));
+  constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats, enforcement: Enforcement) {
+    const req = new RedisRequestDecoder(cfg.redis.limits);
+    super(id, root, cfg, stats, PROTOCOL_NAME, req, new RedisReplyDecoder(cfg.redis.limits), new RedisView(req), enforcement);
     this.session = new RedisSession(cfg.redis.maxPending);
+    this.auth = cfg.redis.auth;
+  }
+
+  protected needsRequestRewrites(): bool {
+    const auth = this.auth;
+    return auth != null && auth.injectsUpstream() && !this.credentialsSent;
+  }
+
+  /** Upstream credentials go in front of the client's first bytes; their reply is removed. */
+  protected beforeRequests(): void {
+    const auth = this.auth;
+    if (auth == null || !auth.injectsUpstream() || this.credentialsSent) return;
+    this.credentialsSent = true;
+    const edits = this.reqEdits;
+    const mark = edits.mark();
+    writeRedisAuth(edits.sink, auth.upstreamUsername, auth.upstreamPassword!);
+    this.insertAt(this.requestScanOffset());
+    this.track(mark, 0, SUB_SWALLOW, "");
   }
 
   protected onRequestMessage(now: i64): void {
     const req = this.req;
+    if (this.enforcing) {
+      let verdict = this.routeRequest();
+      const auth = this.auth;
+      if (auth != null && auth.enforcesDownstream() && this.authenticate(auth, now)) return;
+      if (verdict == VERDICT_ALLOW) verdict = this.applyPolicies(now);
+      if (verdict != VERDICT_ALLOW) { this.substitute(SUB_ERROR, "ERR " + this.rejectText, now); return; }
+    }
     this.session.onRequest(req, now);
     this.stats.dRequests++;
     if (this.exposeRequest()) {
@@ -36,10 +110,104 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     }
   }
 
+  /**
+   * AUTH and HELLO … AUTH are answered by the filter; before a successful one every other command
+   * is refused with NOAUTH. Returns true when the request was handled here.
+   */
+  private authenticate(auth: RedisAuthConfig, now: i64): bool {
+    const req = this.req;
+    if (isMethod(req, "AUTH")) {
+      const argc = req.argc();
+      if (argc != 2 && argc != 3) { this.substitute(SUB_ERROR, AUTH_ARITY, now); return true; }
+      const ok = argc == 2 ? this.passwordOk(auth, 1) : this.userOk(auth, 1, 2);
+      if (ok) {
+        this.authenticated = true;
+        this.substitute(SUB_OK, "", now);
+      } else {
+        this.stats.count(ACT_AUTH_FAILURES);
+        this.substitute(SUB_ERROR, WRONGPASS, now);
+      }
+      return true;
+    }
+    if (isMethod(req, "HELLO") && req.argc() >= 5 && req.argIs(2, "AUTH")) {
+      if (!this.userOk(auth, 3, 4)) {
+        this.stats.count(ACT_AUTH_FAILURES);
+        this.substitute(SUB_ERROR, WRONGPASS, now);
+        return true;
+      }
+      this.authenticated = true;
+      this.helloWithoutAuth(now);
+      return true;
+    }
+    if (this.authenticated) return false;
+    this.substitute(SUB_ERROR, isMethod(req, "HELLO") ? NOAUTH_HELLO : NOAUTH, now);
+    return true;
+  }
+
+  private passwordOk(auth: RedisAuthConfig, arg: i32): bool {
+    const pw = auth.password;
+    return pw != null && argEquals(this.req, arg, pw);
+  }
+
+  /** ACL form; the "default" user's password is `password`. */
+  private userOk(auth: RedisAuthConfig, userArg: i32, passArg: i32): bool {
+    const req = this.req;
+    for (let i = 0; i < auth.users.length; i++) {
+      const u = auth.users[i];
+      if (argEquals(req, userArg, u.username)) return argEquals(req, passArg, u.password);
+    }
+    return req.argIs(userArg, "default") && this.passwordOk(auth, passArg);
+  }
+
+  /** `HELLO <protover> AUTH u p [SETNAME n]` → `HELLO <protover>`: the credentials stay here. */
+  private helloWithoutAuth(now: i64): void {
+    const req = this.req;
+    if (!this.requestEditable()) { this.closeForRejection(); return; }
+    const edits = this.reqEdits;
+    const mark = edits.mark();
+    const out = edits.sink;
+    const n = req.argLen(1);
+    out.utf8("*2\r\n$5\r\nHELLO\r\n$");
+    out.utf8(n.toString());
+    out.utf8("\r\n");
+    out.bytes(req.argPtr(1), n);
+    out.utf8("\r\n");
+    this.replaceRequest();
+    this.track(mark, now, -1, "");
+    this.stats.dRequests++;
+  }
+
+  /** The request becomes PING; its reply will become `kind` with `text`. */
+  private substitute(kind: i32, text: string, now: i64): void {
+    if (!this.requestEditable()) { this.closeForRejection(); return; }
+    const edits = this.reqEdits;
+    const mark = edits.mark();
+    writeRedisPing(edits.sink);
+    this.replaceRequest();
+    this.track(mark, now, kind, text);
+    this.stats.dRequests++;
+  }
+
+  /**
+   * The session learns the request the filter wrote at reqEdits.sink[mark, end): the server sees
+   * that one (a rejected SUBSCRIBE or MULTI changes nothing). kind ≥ 0: its reply is rewritten.
+   */
+  private track(mark: i32, now: i64, kind: i32, text: string): void {
+    const sink = this.reqEdits.sink;
+    const d = decodeSynthetic(sink.ptr + <usize>mark, sink.length - mark);
+    if (d == null) return; // unreachable: the filter's own bytes form one complete request
+    this.session.onRequest(d, now);
+    if (kind >= 0) this.subs.add(this.session.lastRequestId(), kind, text);
+  }
+
   protected onReplyMessage(now: i64): void {
     const rep = this.rep;
     const match = this.session.onReply(rep);
     if (match == REPLY_OUT_OF_BAND) { this.stats.dOutOfBand++; return; }
+    if (match == REPLY_MATCHED && this.subs.size > 0) {
+      const sub = this.subs.take(this.session.matchedId());
+      if (sub != null) { this.rewriteReply(sub); return; }
+    }
     if (rep.isError()) this.stats.dError++; else this.stats.dOk++;
     if (match == REPLY_MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
     if (this.exposeReply()) {
@@ -48,6 +216,23 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     }
     // A multi-channel (UN)SUBSCRIBE is answered once per channel: log it once, on the last.
     if (this.cfg.logRequests && match == REPLY_MATCHED && this.session.matchedFinal()) this.logReply(now);
+  }
+
+  private rewriteReply(sub: Substitute): void {
+    const edits = this.repEdits;
+    edits.mark();
+    if (sub.kind == SUB_ERROR) {
+      writeRedisError(edits.sink, sub.text);
+      this.stats.dError++;
+    } else if (sub.kind == SUB_OK) {
+      writeRedisSimple(edits.sink, "OK");
+      this.stats.dOk++;
+    } else if (this.rep.isError()) {
+      this.stats.count(ACT_AUTH_FAILURES);
+      log(LogLevel.Warn, "metawire redis: connection " + this.id.toString() + ": the server refused the configured upstream credentials (" +
+        String.UTF8.decodeUnsafe(this.rep.errorCodePtr(), this.rep.errorCodeLen()) + ")");
+    }
+    this.replaceReply();
   }
 
   private logReply(now: i64): void {
@@ -60,4 +245,24 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     line += " " + ((now - s.matchedStartNs()) / 1000).toString() + "us";
     log(LogLevel.Info, line);
   }
+}
+
+/** argv[0] (captured upper-cased) is `name`. */
+function isMethod(req: RedisRequestDecoder, name: string): bool {
+  const n = req.methodLen();
+  if (n != name.length) return false;
+  const p = req.methodPtr();
+  for (let i = 0; i < n; i++) if (<i32>load<u8>(p + <usize>i) != name.charCodeAt(i)) return false;
+  return true;
+}
+
+/** argv[i] equals `want`, compared in time independent of where they differ (secrets). */
+function argEquals(req: RedisRequestDecoder, i: i32, want: Uint8Array): bool {
+  const full = req.argFullLen(i);
+  const n = want.length;
+  if (full != <i64>n || req.argLen(i) != n) return false;
+  const p = req.argPtr(i), q = want.dataStart;
+  let diff: u32 = 0;
+  for (let k = 0; k < n; k++) diff |= <u32>(load<u8>(p + <usize>k) ^ load<u8>(q + <usize>k));
+  return diff == 0;
 }

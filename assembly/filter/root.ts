@@ -1,7 +1,7 @@
 // The plugin's root context: reads and validates the configuration, defines metrics, and
 // creates one protocol connection context per downstream connection.
 import { NetworkContext, RootContext } from "../abi/context";
-import { getBufferCopy, log, refreshLogLevel } from "../abi/hostcalls";
+import { getBufferCopy, log, monotonicNs, refreshLogLevel } from "../abi/hostcalls";
 import { BufferType, LogLevel } from "../abi/types";
 import { FilterConfig, Protocol, configError, parseConfig } from "../config/config";
 import { RedisConnection } from "./redis-connection";
@@ -9,11 +9,16 @@ import { ThriftConnection } from "./thrift-connection";
 import { DubboConnection } from "./dubbo-connection";
 import { AutoConnection, PROTOCOL_NAMES } from "./auto-connection";
 import { ProtocolStats } from "./stats";
+import { PolicyEngine } from "../policy/engine";
+import { ConnectionTimers } from "./timers";
+import { Enforcement, RoutedConnection } from "./protocol-connection";
 
 export class MetawireRoot extends RootContext {
   private cfg: FilterConfig | null = null;
   /** One set of metrics per protocol, indexed by Protocol; only the configured ones are defined. */
   private stats: StaticArray<ProtocolStats> = [new ProtocolStats(), new ProtocolStats(), new ProtocolStats()];
+  readonly timers: ConnectionTimers = new ConnectionTimers();
+  private enforcement: Enforcement | null = null;
 
   onConfigure(size: i32): bool {
     refreshLogLevel();
@@ -27,22 +32,30 @@ export class MetawireRoot extends RootContext {
       if (cfg.auto || p == <i32>cfg.protocol) this.stats[p].define(PROTOCOL_NAMES[p]);
     }
     this.cfg = cfg;
-    log(LogLevel.Info, "metawire: configured for " + (cfg.auto ? "auto (redis, thrift, dubbo)" : PROTOCOL_NAMES[<i32>cfg.protocol]));
+    this.enforcement = new Enforcement(new PolicyEngine(cfg), this.timers);
+    log(LogLevel.Info, "metawire: configured for " + (cfg.auto ? "auto (redis, thrift, dubbo)" : PROTOCOL_NAMES[<i32>cfg.protocol]) +
+      (cfg.routes.length > 0 ? ", " + cfg.routes.length.toString() + " route(s)" : "") +
+      (cfg.policies.length > 0 ? ", " + cfg.policies.length.toString() + " polic" + (cfg.policies.length == 1 ? "y" : "ies") : ""));
     return true;
   }
 
   newConnection(id: u32): NetworkContext {
     const cfg = this.cfg;
     if (cfg == null) return new NetworkContext(id, this);   // not configured: pass through
-    if (cfg.auto) return new AutoConnection<MetawireRoot>(id, this, this, this.stats);
+    if (cfg.auto) return new AutoConnection<MetawireRoot>(id, this, this, this.stats, cfg.routes.length > 0, cfg.routing.waitMs, this.timers);
     return this.connectionFor(cfg.protocol, id);
   }
 
-  connectionFor(protocol: Protocol, id: u32): NetworkContext {
+  connectionFor(protocol: Protocol, id: u32): RoutedConnection {
     const cfg = this.cfg!;
     const stats = this.stats[<i32>protocol];
-    if (protocol == Protocol.Thrift) return new ThriftConnection(id, this, cfg, stats);
-    if (protocol == Protocol.Dubbo) return new DubboConnection(id, this, cfg, stats);
-    return new RedisConnection(id, this, cfg, stats);
+    const enforcement = this.enforcement!;
+    if (protocol == Protocol.Thrift) return new ThriftConnection(id, this, cfg, stats, enforcement);
+    if (protocol == Protocol.Dubbo) return new DubboConnection(id, this, cfg, stats, enforcement);
+    return new RedisConnection(id, this, cfg, stats, enforcement);
+  }
+
+  onTick(): void {
+    this.timers.tick(monotonicNs());
   }
 }

@@ -1,27 +1,72 @@
 // One Thrift connection: the same decoder type on both paths (transport and protocol detected
-// from each direction's first bytes), seqid correlation, metadata to filter state.
+// from each direction's first bytes), seqid correlation, metadata to filter state. With
+// enforcement a rejected CALL becomes a CALL of a reserved unknown method (same seqid, empty
+// args, service prefix kept for multiplexed servers) and the server's "unknown method" reply
+// becomes a TApplicationException carrying the policy's message; a rejected ONEWAY is dropped.
 import { RootContext } from "../abi/context";
 import { log } from "../abi/hostcalls";
 import { LogLevel } from "../abi/types";
 import { ThriftDecoder, ThriftSession, REPLY_MATCHED, MSG_ONEWAY, REPLY_STATUS_SUCCESS, REPLY_STATUS_EXCEPTION } from "../protocols/thrift";
+import { writeThriftAppException, writeThriftReservedCall } from "../protocols/thrift/substitute";
 import { FilterConfig } from "../config/config";
+import { Field } from "../config/policy-config";
+import { VERDICT_ALLOW } from "../policy/engine";
+import { MessageView } from "../policy/view";
 import { ProtocolStats } from "./stats";
-import { ProtocolConnection } from "./protocol-connection";
+import { Enforcement, ProtocolConnection } from "./protocol-connection";
+import { SUB_ERROR, Substitute } from "./substitutes";
 import { PROP_HEADER_PREFIX, PROP_ID, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, PROP_SERVICE,
   exposeBytes, exposeInt, exposeString } from "./expose";
+
+/** TApplicationException type of the replies the filter writes (INTERNAL_ERROR). */
+const APP_EXCEPTION_TYPE: i32 = 6;
+const PROTOCOL_BYTES = Uint8Array.wrap(String.UTF8.encode("thrift"));
+
+class ThriftView extends MessageView {
+  constructor(private req: ThriftDecoder) { super(); }
+
+  load(field: Field, headerName: Uint8Array): bool {
+    const req = this.req;
+    switch (field) {
+      case Field.Protocol: this.ptr = PROTOCOL_BYTES.dataStart; this.len = PROTOCOL_BYTES.length; return true;
+      case Field.Service:
+        if (req.serviceLen() == 0) return false;
+        this.ptr = req.servicePtr(); this.len = req.serviceLen();
+        return true;
+      case Field.Method: this.ptr = req.methodPtr(); this.len = req.methodLen(); return true;
+      case Field.Header: {
+        const n = headerName.length;
+        for (let i = 0, c = req.headerCount(); i < c; i++) {
+          if (req.headerKeyLen(i) == n && memory.compare(req.headerKeyPtr(i), headerName.dataStart, n) == 0) {
+            this.ptr = req.headerValuePtr(i); this.len = req.headerValueLen(i);
+            return true;
+          }
+        }
+        return false;
+      }
+    }
+    return false;
+  }
+}
 
 export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDecoder> {
   private session: ThriftSession;
 
-  constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats) {
-    super(id, root, cfg, stats, "thrift", new ThriftDecoder(cfg.thrift.limits), new ThriftDecoder(cfg.thrift.limits));
+  constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats, enforcement: Enforcement) {
+    const req = new ThriftDecoder(cfg.thrift.limits);
+    super(id, root, cfg, stats, "thrift", req, new ThriftDecoder(cfg.thrift.limits), new ThriftView(req), enforcement);
     this.session = new ThriftSession(cfg.thrift.maxPending);
   }
 
   protected onRequestMessage(now: i64): void {
     const req = this.req;
-    this.session.onRequest(req, now);
     this.stats.dRequests++;
+    if (this.enforcing) {
+      let verdict = this.routeRequest();
+      if (verdict == VERDICT_ALLOW) verdict = this.applyPolicies(now);
+      if (verdict != VERDICT_ALLOW) { this.substitute(now); return; }
+    }
+    this.session.onRequest(req, now);
     if (this.exposeRequest()) {
       exposeBytes(PROP_SERVICE, req.servicePtr(), req.serviceLen());
       exposeBytes(PROP_METHOD, req.methodPtr(), req.methodLen());
@@ -34,9 +79,34 @@ export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDe
     }
   }
 
+  private substitute(now: i64): void {
+    const req = this.req;
+    if (!this.requestEditable()) { this.closeForRejection(); return; }
+    const edits = this.reqEdits;
+    edits.mark();
+    if (req.messageType() == MSG_ONEWAY) { this.replaceRequest(); return; } // nobody waits for an answer
+    writeThriftReservedCall(edits.sink, req.transport(), req.protocol(), req.isLax(), req.servicePtr(), req.serviceLen(),
+      req.seqId(), req.headerSeqId(), req.headerFlags());
+    this.replaceRequest();
+    this.session.onRequest(req, now);
+    const sub = this.subs.add(req.seqId(), SUB_ERROR, this.rejectText);
+    const method = new Uint8Array(req.methodLen());
+    memory.copy(method.dataStart, req.methodPtr(), method.length);
+    sub.method = method;
+    sub.transport = req.transport();
+    sub.protocol = req.protocol();
+    sub.lax = req.isLax();
+    sub.headerSeqId = req.headerSeqId();
+    sub.headerFlags = req.headerFlags();
+  }
+
   protected onReplyMessage(now: i64): void {
     const rep = this.rep;
     const match = this.session.onReply(rep);
+    if (match == REPLY_MATCHED && this.subs.size > 0) {
+      const sub = this.subs.take(this.session.matchedSeqId());
+      if (sub != null) { this.rewriteReply(sub); return; }
+    }
     const status = rep.replyStatus();
     if (status == REPLY_STATUS_SUCCESS) this.stats.dOk++; else this.stats.dError++;
     if (match == REPLY_MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
@@ -50,6 +120,16 @@ export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDe
         (status == REPLY_STATUS_EXCEPTION ? " type=" + rep.appExceptionType().toString() : "") +
         " " + ((now - this.session.matchedStartNs()) / 1000).toString() + "us");
     }
+  }
+
+  /** The server's answer to the reserved method becomes the policy's TApplicationException. */
+  private rewriteReply(sub: Substitute): void {
+    const edits = this.repEdits;
+    edits.mark();
+    writeThriftAppException(edits.sink, sub.transport, sub.protocol, sub.lax, sub.method.dataStart, sub.method.length,
+      <i32>sub.id, sub.headerSeqId, sub.headerFlags, APP_EXCEPTION_TYPE, sub.text);
+    this.replaceReply();
+    this.stats.dError++;
   }
 }
 

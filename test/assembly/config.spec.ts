@@ -1,8 +1,18 @@
 import { parseConfig, configError, Expose, OnError, Protocol } from "../../assembly/config/config";
 import { parseJson, jsonError, JsonKind } from "../../assembly/config/json";
+import { compileRegex, regexError } from "../../assembly/policy/regex";
+import { Field, LimitScope, MatchOp, OnMismatch, PolicyAction, StringMatcher } from "../../assembly/config/policy-config";
 
 function utf8(s: string): Uint8Array {
   return Uint8Array.wrap(String.UTF8.encode(s));
+}
+
+function text(b: Uint8Array): string {
+  return String.UTF8.decode(b.buffer);
+}
+
+function bytesOf(b: Uint8Array | null): string {
+  return b == null ? "<null>" : text(b);
 }
 
 function rejects(text: string, expected: string): void {
@@ -58,7 +68,7 @@ describe("plugin configuration", () => {
   });
 
   it("names the JSON path and the reason of the first problem", () => {
-    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis, thrift, dubbo)");
+    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis, thrift, dubbo, routes, routing, policies, max_hold_bytes)");
     rejects('{"protocol":"memcached"}', '$.protocol: expected one of redis, thrift, dubbo, auto, got "memcached"');
     rejects('{"dubbo":{"max_depth":0}}', "$.dubbo.max_depth: expected an integer from 1 to 256, got 0.0");
     rejects('{"thrift":{"max_depth":65}}', "$.thrift.max_depth: expected an integer from 1 to 64, got 65.0");
@@ -71,7 +81,7 @@ describe("plugin configuration", () => {
     rejects('{"redis":{"max_depth":0}}', "$.redis.max_depth: expected an integer from 1 to 1024, got 0.0");
     rejects('{"redis":{"max_depth":2.5}}', "$.redis.max_depth: expected an integer from 1 to 1024, got 2.5");
     rejects('{"redis":{"max_pending":"8"}}', "$.redis.max_pending: expected an integer from 1 to 1048576, got string");
-    rejects('{"redis":{"depth":8}}', "$.redis.depth: unknown field (allowed: max_bulk_bytes, max_line_bytes, max_elements, max_total_elements, max_depth, max_key_bytes, max_pending)");
+    rejects('{"redis":{"depth":8}}', "$.redis.depth: unknown field (allowed: max_bulk_bytes, max_line_bytes, max_elements, max_total_elements, max_depth, max_key_bytes, max_pending, auth)");
     rejects("[1]", "$: expected an object, got array");
   });
 
@@ -126,5 +136,290 @@ describe("JSON reader", () => {
       parseConfig(b);
     }
     expect(true).toBe(true);
+  });
+});
+
+function matcher(json: string): StringMatcher {
+  const cfg = parseConfig(utf8('{"policies":[{"name":"p","match":{' + json + '},"deny":{}}]}'));
+  expect(cfg).not.toBeNull(configError);
+  return cfg!.policies[0].matchers[0];
+}
+
+describe("routes, routing, policies, max_hold_bytes and redis.auth", () => {
+  it("defaults: no routes, no policies, no auth, routing allow after 1000 ms, 64 KiB hold", () => {
+    const cfg = parseConfig(utf8("{}"))!;
+    expect(cfg.routes.length).toBe(0);
+    expect(cfg.policies.length).toBe(0);
+    expect(cfg.redis.auth).toBeNull();
+    expect(cfg.routing.waitMs).toBe(1000);
+    expect(cfg.routing.onMismatch).toBe(OnMismatch.Allow);
+    expect(cfg.maxHoldBytes).toBe(65536);
+    expect(cfg.enforces()).toBe(false);
+  });
+
+  it("reads routes: matchers in written order, single cluster, weighted clusters", () => {
+    const cfg = parseConfig(utf8('{"routes":[' +
+      '{"name":"by-method","match":{"method":{"prefix":"get"},"header.x-user":{"present":true},"service":{"suffix":"Svc"}},"cluster":"v2"},' +
+      '{"name":"split","clusters":[{"name":"v1","weight":90},{"name":"v2","weight":10},{"name":"off","weight":0}]},' +
+      '{"name":"all","match":{},"cluster":"fallback"}]}'))!;
+    expect(cfg).not.toBeNull(configError);
+    expect(cfg.enforces()).toBe(true);
+    expect(cfg.routes.length).toBe(3);
+    const r0 = cfg.routes[0];
+    expect(r0.name).toBe("by-method");
+    expect(r0.matchers.length).toBe(3);
+    expect(r0.matchers[0].field).toBe(Field.Method);
+    expect(r0.matchers[0].op).toBe(MatchOp.Prefix);
+    expect(text(r0.matchers[0].pattern)).toBe("get");
+    expect(r0.matchers[1].field).toBe(Field.Header);
+    expect(text(r0.matchers[1].headerName)).toBe("x-user");
+    expect(r0.matchers[1].op).toBe(MatchOp.Present);
+    expect(r0.matchers[1].present).toBe(true);
+    expect(r0.matchers[2].field).toBe(Field.Service);
+    expect(r0.matchers[2].op).toBe(MatchOp.Suffix);
+    expect(r0.clusters.length).toBe(1);
+    expect(r0.clusters[0].name).toBe("v2");
+    expect(r0.clusters[0].weight).toBe(1);
+    expect(r0.totalWeight).toBe(1);
+    const r1 = cfg.routes[1];
+    expect(r1.matchers.length).toBe(0);
+    expect(r1.clusters.length).toBe(3);
+    expect(r1.clusters[0].name).toBe("v1");
+    expect(r1.clusters[0].weight).toBe(90);
+    expect(r1.clusters[1].weight).toBe(10);
+    expect(r1.clusters[2].weight).toBe(0);
+    expect(r1.totalWeight).toBe(100);
+    expect(cfg.routes[2].matchers.length).toBe(0);
+  });
+
+  it("reads every match field and operator", () => {
+    const fields = ["protocol", "service", "method", "key", "version", "group"];
+    for (let i = 0; i < fields.length; i++) {
+      expect(matcher('"' + fields[i] + '":{"exact":"x"}').field).toBe(<Field>i, fields[i]);
+    }
+    const e = matcher('"method":{"exact":""}');
+    expect(e.op).toBe(MatchOp.Exact);
+    expect(e.pattern.length).toBe(0);
+    expect(e.ignoreCase).toBe(false);
+    expect(matcher('"key":{"contains":":"}').op).toBe(MatchOp.Contains);
+    const ic = matcher('"method":{"prefix":"GeT_É","ignore_case":true}');
+    expect(ic.ignoreCase).toBe(true);
+    expect(text(ic.pattern)).toBe("get_É");   // ASCII folding only
+    expect(matcher('"method":{"suffix":"X","ignore_case":false}').ignoreCase).toBe(false);
+    expect(text(matcher('"method":{"suffix":"X","ignore_case":false}').pattern)).toBe("X");
+    const absent = matcher('"header.trace":{"present":false}');
+    expect(absent.op).toBe(MatchOp.Present);
+    expect(absent.present).toBe(false);
+    const utf = matcher('"header.é":{"exact":"ü"}');
+    expect(utf.headerName.length).toBe(2);
+    expect(utf.pattern.length).toBe(2);
+    expect(matcher('"header.' + "h".repeat(256) + '":{"present":true}').headerName.length).toBe(256);
+  });
+
+  it("compiles regex matchers", () => {
+    const m = matcher('"method":{"regex":"(?i)get.*"}');
+    expect(m.op).toBe(MatchOp.Regex);
+    expect(m.regex).not.toBeNull();
+    rejects('{"routes":[{"name":"r","match":{"method":{"regex":"(unclosed"}},"cluster":"c"}]}',
+      "$.routes[0].match.method.regex: invalid regex: " + (compileRegex("(unclosed") == null ? regexError : "<compiled>"));
+    expect(configError.startsWith("$.routes[0].match.method.regex: invalid regex: ")).toBe(true);
+  });
+
+  it("reads routing and max_hold_bytes", () => {
+    const cfg = parseConfig(utf8('{"routing":{"wait_ms":250,"on_mismatch":"deny","mismatch_message":"wrong shard"},"max_hold_bytes":0}'))!;
+    expect(cfg.routing.waitMs).toBe(250);
+    expect(cfg.routing.onMismatch).toBe(OnMismatch.Deny);
+    expect(cfg.routing.mismatchMessage).toBe("wrong shard");
+    expect(cfg.maxHoldBytes).toBe(0);
+    expect(parseConfig(utf8('{"max_hold_bytes":16777216}'))!.maxHoldBytes).toBe(16777216);
+    const d = parseConfig(utf8('{"routing":{}}'))!;
+    expect(d.routing.waitMs).toBe(1000);
+    expect(d.routing.mismatchMessage).toBe("request belongs to another route than its connection");
+  });
+
+  it("reads deny, fault and rate_limit policies with their defaults", () => {
+    const cfg = parseConfig(utf8('{"policies":[' +
+      '{"name":"no-flush","match":{"method":{"exact":"FLUSHALL"}},"deny":{"message":"forbidden"}},' +
+      '{"name":"deny-default","deny":{}},' +
+      '{"name":"chaos","fault":{"abort":{"percent":5,"message":"injected"},"delay":{"percent":1.5,"ms":200}}},' +
+      '{"name":"slow","fault":{"delay":{"percent":100,"ms":60000}}},' +
+      '{"name":"tiny","fault":{"abort":{"percent":0.00005}}},' +
+      '{"name":"rl","match":{"service":{"prefix":"org.shop."}},"rate_limit":{"per_second":100,"burst":200,"scope":"shared","message":"slow down"}},' +
+      '{"name":"rl-default","rate_limit":{"per_second":0.5}},' +
+      '{"name":"rl-burst","rate_limit":{"per_second":7.5}}]}'))!;
+    expect(cfg).not.toBeNull(configError);
+    expect(cfg.enforces()).toBe(true);
+    const p = cfg.policies;
+    expect(p.length).toBe(8);
+    expect(p[0].action).toBe(PolicyAction.Deny);
+    expect(p[0].message).toBe("forbidden");
+    expect(p[0].matchers.length).toBe(1);
+    expect(p[1].message).toBe("denied by policy deny-default");
+    expect(p[1].matchers.length).toBe(0);
+    expect(p[2].action).toBe(PolicyAction.Fault);
+    expect(p[2].abortPpm).toBe(50000);
+    expect(p[2].delayPpm).toBe(15000);
+    expect(p[2].delayMs).toBe(200);
+    expect(p[2].message).toBe("injected");
+    expect(p[3].abortPpm).toBe(0);
+    expect(p[3].delayPpm).toBe(1000000);
+    expect(p[3].delayMs).toBe(60000);
+    expect(p[3].message).toBe("fault injected by policy slow");
+    expect(p[4].abortPpm).toBe(1);   // 0.5 ppm rounds up
+    expect(p[4].message).toBe("fault injected by policy tiny");
+    expect(p[5].action).toBe(PolicyAction.RateLimit);
+    expect(p[5].perSecond).toBe(100.0);
+    expect(p[5].burst).toBe(200.0);
+    expect(p[5].scope).toBe(LimitScope.Shared);
+    expect(p[5].message).toBe("slow down");
+    expect(p[6].perSecond).toBe(0.5);
+    expect(p[6].burst).toBe(1.0);
+    expect(p[6].scope).toBe(LimitScope.Worker);
+    expect(p[6].message).toBe("rate limited by policy rl-default");
+    expect(p[7].burst).toBe(7.5);
+  });
+
+  it("reads redis.auth", () => {
+    const cfg = parseConfig(utf8('{"redis":{"auth":{"password":"s3cret","users":[{"username":"alice","password":"pw"},{"username":"bob","password":"pé"}],"upstream":{"username":"svc","password":"pw2"}}}}'))!;
+    expect(cfg).not.toBeNull(configError);
+    const a = cfg.redis.auth!;
+    expect(bytesOf(a.password)).toBe("s3cret");
+    expect(a.users.length).toBe(2);
+    expect(text(a.users[0].username)).toBe("alice");
+    expect(text(a.users[0].password)).toBe("pw");
+    expect(a.users[1].password.length).toBe(3);
+    expect(bytesOf(a.upstreamUsername)).toBe("svc");
+    expect(bytesOf(a.upstreamPassword)).toBe("pw2");
+    expect(cfg.enforces()).toBe(true);
+    const up = parseConfig(utf8('{"redis":{"auth":{"upstream":{"password":"x"}}}}'))!.redis.auth!;
+    expect(up.upstreamUsername).toBeNull();
+    expect(up.enforcesDownstream()).toBe(false);
+    expect(up.injectsUpstream()).toBe(true);
+    expect(parseConfig(utf8('{"redis":{"auth":{"upstream":{"password":"x"}}}}'))!.enforces()).toBe(false);
+    const users = parseConfig(utf8('{"redis":{"auth":{"users":[{"username":"u","password":"p"}]}}}'))!.redis.auth!;
+    expect(users.password).toBeNull();
+    expect(users.enforcesDownstream()).toBe(true);
+  });
+
+  it("names the path and reason of route errors", () => {
+    rejects('{"routes":{}}', "$.routes: expected an array, got object");
+    rejects('{"routes":[1]}', "$.routes[0]: expected an object, got number");
+    rejects('{"routes":[{"cluster":"c"}]}', "$.routes[0].name: required field is missing");
+    rejects('{"routes":[{"name":"","cluster":"c"}]}', "$.routes[0].name: expected a non-empty string");
+    rejects('{"routes":[{"name":7,"cluster":"c"}]}', "$.routes[0].name: expected a non-empty string, got number");
+    rejects('{"routes":[{"name":"a","cluster":"c"},{"name":"b","cluster":"c"},{"name":"a","cluster":"d"}]}',
+      '$.routes[2].name: duplicate route name "a" (also $.routes[0].name)');
+    rejects('{"routes":[{"name":"' + "n".repeat(257) + '","cluster":"c"}]}', "$.routes[0].name: expected at most 256 bytes, got 257");
+    rejects('{"routes":[{"name":"a\\nb","cluster":"c"}]}', "$.routes[0].name: must not contain CR or LF");
+    rejects('{"routes":[{"name":"r"}]}', "$.routes[0]: expected exactly one of cluster, clusters, got none");
+    rejects('{"routes":[{"name":"r","cluster":"a","clusters":[{"name":"b","weight":1}]}]}', "$.routes[0]: expected exactly one of cluster, clusters, got both");
+    rejects('{"routes":[{"name":"r","cluster":""}]}', "$.routes[0].cluster: expected a non-empty string");
+    rejects('{"routes":[{"name":"r","clusters":[]}]}', "$.routes[0].clusters: expected 1 to 64 clusters, got 0");
+    rejects('{"routes":[{"name":"r","clusters":[' + '{"name":"c","weight":1},'.repeat(64) + '{"name":"c","weight":1}]}]}', "$.routes[0].clusters: expected at most 64 clusters, got 65");
+    rejects('{"routes":[{"name":"r","clusters":[{"name":"a","weight":0},{"name":"b","weight":0}]}]}', "$.routes[0].clusters: expected the weights to add up to more than 0");
+    rejects('{"routes":[{"name":"r","clusters":[{"name":"a","weight":1000001}]}]}', "$.routes[0].clusters[0].weight: expected an integer from 0 to 1000000, got 1000001.0");
+    rejects('{"routes":[{"name":"r","clusters":[{"name":"a","weight":1.5}]}]}', "$.routes[0].clusters[0].weight: expected an integer from 0 to 1000000, got 1.5");
+    rejects('{"routes":[{"name":"r","clusters":[{"name":"a"}]}]}', "$.routes[0].clusters[0].weight: required field is missing");
+    rejects('{"routes":[{"name":"r","clusters":[{"weight":1}]}]}', "$.routes[0].clusters[0].name: required field is missing");
+    rejects('{"routes":[{"name":"r","clusters":[{"name":"a","weight":1,"w":2}]}]}', "$.routes[0].clusters[0].w: unknown field (allowed: name, weight)");
+    rejects('{"routes":[{"name":"r","cluster":"c","priority":1}]}', "$.routes[0].priority: unknown field (allowed: name, match, cluster, clusters)");
+    let many = '{"routes":[';
+    for (let i = 0; i <= 1000; i++) many += (i > 0 ? "," : "") + '{"name":"r' + i.toString() + '","cluster":"c"}';
+    rejects(many + "]}", "$.routes: expected at most 1000 routes, got 1001");
+  });
+
+  it("names the path and reason of match errors", () => {
+    const r = '{"routes":[{"name":"r","cluster":"c","match":';
+    rejects(r + '[]}]}', "$.routes[0].match: expected an object, got array");
+    rejects(r + '{"methd":{"exact":"GET"}}}]}', "$.routes[0].match.methd: unknown field (allowed: protocol, service, method, key, version, group, header.<name>)");
+    rejects(r + '{"header.":{"present":true}}}]}', '$.routes[0].match["header."]: expected a header name of 1 to 256 bytes after "header.", got 0');
+    rejects(r + '{"header.' + "h".repeat(257) + '":{"present":true}}}]}',
+      '$.routes[0].match["header.' + "h".repeat(257) + '"]: expected a header name of 1 to 256 bytes after "header.", got 257');
+    rejects(r + '{"method":"GET"}}]}', "$.routes[0].match.method: expected an object, got string");
+    rejects(r + '{"method":{}}}]}', "$.routes[0].match.method: expected exactly one of exact, prefix, suffix, contains, regex, present");
+    rejects(r + '{"method":{"exact":"a","prefix":"b"}}}]}', "$.routes[0].match.method: expected exactly one of exact, prefix, suffix, contains, regex, present, got exact and prefix");
+    rejects(r + '{"method":{"equals":"a"}}}]}', "$.routes[0].match.method.equals: unknown field (allowed: exact, prefix, suffix, contains, regex, present, ignore_case)");
+    rejects(r + '{"method":{"prefix":""}}}]}', "$.routes[0].match.method.prefix: expected a non-empty string");
+    rejects(r + '{"method":{"suffix":""}}}]}', "$.routes[0].match.method.suffix: expected a non-empty string");
+    rejects(r + '{"method":{"contains":""}}}]}', "$.routes[0].match.method.contains: expected a non-empty string");
+    rejects(r + '{"method":{"regex":""}}}]}', "$.routes[0].match.method.regex: expected a non-empty string");
+    rejects(r + '{"method":{"exact":1}}}]}', "$.routes[0].match.method.exact: expected a string, got number");
+    rejects(r + '{"header.x-a":{"present":"yes"}}}]}', '$.routes[0].match["header.x-a"].present: expected true or false, got string');
+    rejects(r + '{"method":{"present":true,"ignore_case":true}}}]}', "$.routes[0].match.method.ignore_case: only allowed with exact, prefix, suffix or contains");
+    rejects(r + '{"method":{"regex":"a","ignore_case":false}}}]}', "$.routes[0].match.method.ignore_case: only allowed with exact, prefix, suffix or contains");
+    rejects(r + '{"method":{"exact":"a","ignore_case":"yes"}}}]}', "$.routes[0].match.method.ignore_case: expected true or false, got string");
+    rejects(r + '{"header.a\\"b":{"exact":"a","x":1}}}]}', '$.routes[0].match["header.a\\"b"].x: unknown field (allowed: exact, prefix, suffix, contains, regex, present, ignore_case)');
+  });
+
+  it("names the path and reason of routing and max_hold_bytes errors", () => {
+    rejects('{"routing":[]}', "$.routing: expected an object, got array");
+    rejects('{"routing":{"wait_ms":0}}', "$.routing.wait_ms: expected an integer from 1 to 60000, got 0.0");
+    rejects('{"routing":{"wait_ms":60001}}', "$.routing.wait_ms: expected an integer from 1 to 60000, got 60001.0");
+    rejects('{"routing":{"on_mismatch":"close"}}', '$.routing.on_mismatch: expected one of allow, deny, got "close"');
+    rejects('{"routing":{"mismatch_message":"a\\r\\nb"}}', "$.routing.mismatch_message: must not contain CR or LF");
+    rejects('{"routing":{"mismatch_message":null}}', "$.routing.mismatch_message: expected a string, got null");
+    rejects('{"routing":{"timeout":1}}', "$.routing.timeout: unknown field (allowed: wait_ms, on_mismatch, mismatch_message)");
+    rejects('{"max_hold_bytes":16777217}', "$.max_hold_bytes: expected an integer from 0 to 16777216, got 16777217.0");
+    rejects('{"max_hold_bytes":-1}', "$.max_hold_bytes: expected an integer from 0 to 16777216, got -1.0");
+  });
+
+  it("names the path and reason of policy errors", () => {
+    rejects('{"policies":"deny"}', "$.policies: expected an array, got string");
+    rejects('{"policies":[{"deny":{}}]}', "$.policies[0].name: required field is missing");
+    rejects('{"policies":[{"name":"p","deny":{}},{"name":"p","deny":{}}]}', '$.policies[1].name: duplicate policy name "p" (also $.policies[0].name)');
+    rejects('{"policies":[{"name":"p"}]}', "$.policies[0]: expected exactly one of deny, fault, rate_limit, got none");
+    rejects('{"policies":[{"name":"p","deny":{},"rate_limit":{"per_second":1}}]}', "$.policies[0]: expected exactly one of deny, fault, rate_limit, got deny and rate_limit");
+    rejects('{"policies":[{"name":"p","allow":{}}]}', "$.policies[0].allow: unknown field (allowed: name, match, deny, fault, rate_limit)");
+    rejects('{"policies":[{"name":"p","deny":true}]}', "$.policies[0].deny: expected an object, got boolean");
+    rejects('{"policies":[{"name":"p","deny":{"message":"a\\nb"}}]}', "$.policies[0].deny.message: must not contain CR or LF");
+    rejects('{"policies":[{"name":"p","deny":{"message":"' + "m".repeat(1025) + '"}}]}', "$.policies[0].deny.message: expected at most 1024 bytes, got 1025");
+    rejects('{"policies":[{"name":"p","deny":{"message":"' + "é".repeat(513) + '"}}]}', "$.policies[0].deny.message: expected at most 1024 bytes, got 1026");
+    expect(parseConfig(utf8('{"policies":[{"name":"p","deny":{"message":"' + "m".repeat(1024) + '"}}]}'))).not.toBeNull();
+    rejects('{"policies":[{"name":"p","deny":{"code":1}}]}', "$.policies[0].deny.code: unknown field (allowed: message)");
+    rejects('{"policies":[{"name":"p","fault":{}}]}', "$.policies[0].fault: expected at least one of abort, delay");
+    rejects('{"policies":[{"name":"p","fault":{"abort":{}}}]}', "$.policies[0].fault.abort.percent: required field is missing");
+    rejects('{"policies":[{"name":"p","fault":{"abort":{"percent":150}}}]}', "$.policies[0].fault.abort.percent: expected a number from 0 to 100, got 150");
+    rejects('{"policies":[{"name":"p","fault":{"abort":{"percent":-0.5}}}]}', "$.policies[0].fault.abort.percent: expected a number from 0 to 100, got -0.5");
+    rejects('{"policies":[{"name":"p","fault":{"abort":{"percent":"5"}}}]}', "$.policies[0].fault.abort.percent: expected a number from 0 to 100, got string");
+    rejects('{"policies":[{"name":"p","fault":{"abort":{"percent":5,"message":"x\\r"}}}]}', "$.policies[0].fault.abort.message: must not contain CR or LF");
+    rejects('{"policies":[{"name":"p","fault":{"delay":{"percent":5}}}]}', "$.policies[0].fault.delay.ms: required field is missing");
+    rejects('{"policies":[{"name":"p","fault":{"delay":{"ms":5}}}]}', "$.policies[0].fault.delay.percent: required field is missing");
+    rejects('{"policies":[{"name":"p","fault":{"delay":{"percent":5,"ms":0}}}]}', "$.policies[0].fault.delay.ms: expected an integer from 1 to 60000, got 0.0");
+    rejects('{"policies":[{"name":"p","fault":{"delay":{"percent":5,"ms":60001}}}]}', "$.policies[0].fault.delay.ms: expected an integer from 1 to 60000, got 60001.0");
+    rejects('{"policies":[{"name":"p","fault":{"delay":{"percent":5,"ms":10,"jitter":1}}}]}', "$.policies[0].fault.delay.jitter: unknown field (allowed: percent, ms)");
+    rejects('{"policies":[{"name":"p","rate_limit":{}}]}', "$.policies[0].rate_limit.per_second: required field is missing");
+    rejects('{"policies":[{"name":"p","rate_limit":{"per_second":0}}]}', "$.policies[0].rate_limit.per_second: expected a number greater than 0 and at most 1000000000, got 0");
+    rejects('{"policies":[{"name":"p","rate_limit":{"per_second":1e10}}]}', "$.policies[0].rate_limit.per_second: expected a number greater than 0 and at most 1000000000, got 10000000000");
+    rejects('{"policies":[{"name":"p","rate_limit":{"per_second":1e400}}]}', "$.policies[0].rate_limit.per_second: expected a number greater than 0 and at most 1000000000, got Infinity");
+    rejects('{"policies":[{"name":"p","rate_limit":{"per_second":10,"burst":0.5}}]}', "$.policies[0].rate_limit.burst: expected a number from 1 to 1000000000000, got 0.5");
+    rejects('{"policies":[{"name":"p","rate_limit":{"per_second":10,"scope":"global"}}]}', '$.policies[0].rate_limit.scope: expected one of worker, shared, got "global"');
+    rejects('{"policies":[{"name":"p","rate_limit":{"per_second":10,"message":"' + "m".repeat(1025) + '"}}]}', "$.policies[0].rate_limit.message: expected at most 1024 bytes, got 1025");
+    rejects('{"policies":[{"name":"p","match":{"key":{"prefix":""}},"deny":{}}]}', "$.policies[0].match.key.prefix: expected a non-empty string");
+    let many = '{"policies":[';
+    for (let i = 0; i <= 1000; i++) many += (i > 0 ? "," : "") + '{"name":"p' + i.toString() + '","deny":{}}';
+    rejects(many + "]}", "$.policies: expected at most 1000 policies, got 1001");
+  });
+
+  it("names the path and reason of redis.auth errors", () => {
+    rejects('{"redis":{"auth":"pw"}}', "$.redis.auth: expected an object, got string");
+    rejects('{"redis":{"auth":{}}}', "$.redis.auth: expected at least one of password, users (non-empty) or upstream");
+    rejects('{"redis":{"auth":{"users":[]}}}', "$.redis.auth: expected at least one of password, users (non-empty) or upstream");
+    rejects('{"redis":{"auth":{"password":""}}}', "$.redis.auth.password: expected a non-empty string");
+    rejects('{"redis":{"auth":{"password":1}}}', "$.redis.auth.password: expected a non-empty string, got number");
+    rejects('{"redis":{"auth":{"users":{}}}}', "$.redis.auth.users: expected an array, got object");
+    rejects('{"redis":{"auth":{"users":[{"username":"u"}]}}}', "$.redis.auth.users[0].password: required field is missing");
+    rejects('{"redis":{"auth":{"users":[{"username":"","password":"p"}]}}}', "$.redis.auth.users[0].username: expected a non-empty string");
+    rejects('{"redis":{"auth":{"users":[{"username":"u","password":"p","role":"admin"}]}}}', "$.redis.auth.users[0].role: unknown field (allowed: username, password)");
+    rejects('{"redis":{"auth":{"upstream":{}}}}', "$.redis.auth.upstream.password: required field is missing");
+    rejects('{"redis":{"auth":{"upstream":{"username":"","password":"p"}}}}', "$.redis.auth.upstream.username: expected a non-empty string");
+    rejects('{"redis":{"auth":{"acl":true}}}', "$.redis.auth.acl: unknown field (allowed: password, users, upstream)");
+    let many = '{"redis":{"auth":{"users":[';
+    for (let i = 0; i <= 1000; i++) many += (i > 0 ? "," : "") + '{"username":"u","password":"p"}';
+    rejects(many + "]}}}", "$.redis.auth.users: expected at most 1000 users, got 1001");
+  });
+
+  it("reports only the first of several problems", () => {
+    rejects('{"routes":[{"name":"r"}],"policies":[{"name":"p"}]}', "$.routes[0]: expected exactly one of cluster, clusters, got none");
+    rejects('{"redis":{"max_depth":0,"auth":{}},"max_hold_bytes":-1}', "$.redis.max_depth: expected an integer from 1 to 1024, got 0.0");
   });
 });

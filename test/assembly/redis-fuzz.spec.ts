@@ -144,7 +144,7 @@ function driveRequest(d: RedisRequestDecoder, s: RedisSession, data: Uint8Array,
       check(d.keyLen() >= 0 && d.keyLen() <= 256, st);
       check(d.start() <= d.end() && d.end() == fed, st);
       check(d.argc() >= 1, st);
-      for (let i = 1; i <= 3; i++) check(d.argLen(i) >= 0 && d.argLen(i) <= 32, st);
+      for (let i = 1; i <= 4; i++) check(d.argLen(i) >= 0 && d.argLen(i) <= 128, st);
       s.onRequest(d, fed);
     } else if (d.event == EV_ERROR) {
       st.errors++;

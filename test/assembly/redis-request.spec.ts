@@ -108,14 +108,16 @@ describe("request framing", () => {
     expect(d.argLen(9)).toBe(0);
   });
 
-  it("keeps the first 32 bytes of a long argv[1..3]", () => {
-    const long = "abcdefghijklmnopqrstuvwxyz0123456789";
+  it("keeps the first 128 bytes of a long argv[1..4]", () => {
+    const long = "abcdefghijklmnopqrstuvwxyz0123456789".repeat(4);
     const d = new RedisRequestDecoder(new RedisLimits());
-    const b = ascii(resp(["ECHO", long]));
+    const b = ascii(resp(["ECHO", long, "x", "y", long]));
     d.feed(b.dataStart, b.length);
-    expect(d.argLen(1)).toBe(32);
-    expect(d.argFullLen(1)).toBe(36);
-    expect(text(d.argPtr(1), 32)).toBe(long.substring(0, 32));
+    expect(d.argLen(1)).toBe(128);
+    expect(d.argFullLen(1)).toBe(144);
+    expect(text(d.argPtr(1), 128)).toBe(long.substring(0, 128));
+    expect(d.argLen(4)).toBe(128);
+    expect(text(d.argPtr(4), 128)).toBe(long.substring(0, 128));
   });
 
   it("unescapes inline arguments for method and key", () => {
@@ -138,8 +140,8 @@ describe("request framing", () => {
 });
 
 describe("skipping large arguments", () => {
-  it("skips a 1 MiB value at argv[4] without feeding it", () => {
-    const head = ascii("*5\r\n$4\r\nMSET\r\n$2\r\nk1\r\n$2\r\nv1\r\n$2\r\nk2\r\n$1048576\r\n");
+  it("skips a 1 MiB value at argv[6] without feeding it", () => {
+    const head = ascii("*7\r\n$4\r\nMSET\r\n$2\r\nk1\r\n$2\r\nv1\r\n$2\r\nk2\r\n$2\r\nv2\r\n$2\r\nk3\r\n$1048576\r\n");
     const d = new RedisRequestDecoder(new RedisLimits());
     expect(d.feed(head.dataStart, head.length)).toBe(head.length);
     expect(d.event).toBe(EV_NEED_MORE);
@@ -152,33 +154,33 @@ describe("skipping large arguments", () => {
     const tail = ascii("\r\n");
     expect(d.feed(tail.dataStart, 2)).toBe(2);
     expect(d.event).toBe(EV_MESSAGE);
-    expect(d.argc()).toBe(5);
+    expect(d.argc()).toBe(7);
     expect(text(d.keyPtr(), d.keyLen())).toBe("k1");
     expect(d.end()).toBe(<i64>head.length + 1048576 + 2);
   });
 
-  it("needs the first 32 bytes of argv[2] before the rest becomes skippable", () => {
+  it("needs the first 128 bytes of argv[2] before the rest becomes skippable", () => {
     const head = ascii("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048576\r\n");
     const d = new RedisRequestDecoder(new RedisLimits());
     d.feed(head.dataStart, head.length);
     expect(d.skippable()).toBe(0);
-    const first = ascii("0123456789012345678901234567890123456789");
-    expect(d.feed(first.dataStart, 31)).toBe(31);
+    const first = ascii("0123456789".repeat(13));
+    expect(d.feed(first.dataStart, 127)).toBe(127);
     expect(d.skippable()).toBe(0);
-    expect(d.feed(first.dataStart + 31, 1)).toBe(1);
-    expect(d.skippable()).toBe(1048576 - 32);
+    expect(d.feed(first.dataStart + 127, 1)).toBe(1);
+    expect(d.skippable()).toBe(1048576 - 128);
     d.skip(d.skippable());
     const tail = ascii("\r\n");
     d.feed(tail.dataStart, 2);
     expect(d.event).toBe(EV_MESSAGE);
-    expect(d.argLen(2)).toBe(32);
+    expect(d.argLen(2)).toBe(128);
     expect(d.argFullLen(2)).toBe(1048576);
   });
 
   it("skips the rest of a long key after maxKeyCapture bytes", () => {
     const limits = new RedisLimits();
     limits.maxKeyCapture = 40;
-    const key = "K".repeat(100);
+    const key = "K".repeat(300); // past the 128 bytes kept of argv[1] too
     const b = ascii(resp(["GET", key]));
     const r = runRequests(new RedisRequestDecoder(limits), b, RANDOM, new Rng(3), true);
     expect(r.error).toBe("");

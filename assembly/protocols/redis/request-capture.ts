@@ -1,5 +1,5 @@
 // What a Redis request decoder keeps of the arguments it walks over: argv[0] (upper-cased, for the
-// command lookup), the first bytes of argv[1..3] (for CLIENT REPLY, numkeys, …) and the first key,
+// command lookup), the first bytes of argv[1..4] (for CLIENT REPLY, numkeys, …) and the first key,
 // located by the command's key rule as the arguments go by. Bytes arrive one argument at a time,
 // from a bulk payload or from the inline tokenizer (already unescaped); nothing is allocated per
 // request – the buffers are made once and overwritten by the next request.
@@ -25,9 +25,9 @@ import {
 
 /** argv[0] bytes kept (upper-cased); longer names are reported truncated and match no command. */
 export const METHOD_CAP: i32 = 64;
-/** Bytes kept of each of argv[1], argv[2], argv[3] (raw, as sent). */
-export const ARG_CAP: i32 = 32;
-export const ARG_SLOTS: i32 = 3;
+/** Bytes kept of each of argv[1] to argv[4] (raw, as sent). */
+export const ARG_CAP: i32 = 128;
+export const ARG_SLOTS: i32 = 4;
 /** Upper bound for RedisLimits.maxKeyCapture (the key buffer is sized once). */
 export const KEY_CAP_MAX: i32 = 65536;
 
@@ -46,9 +46,9 @@ export class RequestCapture {
   private curLen: i64; // its bytes seen (or skipped) so far
   /** METHOD_CAP bytes: argv[0], upper-cased. */
   methodBuf: usize;
-  /** ARG_SLOTS × ARG_CAP bytes: prefixes of argv[1..3]. */
+  /** ARG_SLOTS × ARG_CAP bytes: prefixes of argv[1..4]. */
   argBuf: usize;
-  /** ARG_SLOTS × i64: full length of argv[1..3], -1 while not (yet) seen. */
+  /** ARG_SLOTS × i64: full length of argv[1..4], -1 while not (yet) seen. */
   argFull: usize;
   keyBuf: usize;
   private kwPtr: usize; // RULE_KEYWORD: the keyword (a static string's UTF-16 data)
@@ -104,6 +104,7 @@ export class RequestCapture {
     store<i64>(af, -1, 0);
     store<i64>(af, -1, 8);
     store<i64>(af, -1, 16);
+    store<i64>(af, -1, 24);
     this.keyFull = 0;
     this.hasKey = false;
     this.command = -1;
@@ -119,7 +120,7 @@ export class RequestCapture {
     this.kwCand = false;
   }
 
-  /** Full length of argv[slot + 1] (slot 0..2), -1 when not seen. */
+  /** Full length of argv[slot + 1] (slot 0..3), -1 when not seen. */
   // @ts-ignore: decorator
   @inline
   argFullAt(slot: i32): i64 {

@@ -169,7 +169,7 @@ export class RedisRequestDecoder {
   isInline(): bool {
     return this.st.inline;
   }
-  /** argv[i] for i in 1..3: first ARG_CAP (32) bytes as sent (raw case; inline: unescaped). */
+  /** argv[i] for i in 1..4: first ARG_CAP (128) bytes as sent (raw case; inline: unescaped). */
   argPtr(i: i32): usize {
     const slot = i >= 1 && i <= ARG_SLOTS ? i - 1 : 0;
     return this.st.cap.argBuf + <usize>(slot * ARG_CAP);
@@ -178,11 +178,11 @@ export class RedisRequestDecoder {
     const full = this.argFullLen(i);
     return full < 0 ? 0 : full > <i64>ARG_CAP ? ARG_CAP : <i32>full;
   }
-  /** Full length of argv[i] (i in 1..3), -1 if the request has no such argument. */
+  /** Full length of argv[i] (i in 1..4), -1 if the request has no such argument. */
   argFullLen(i: i32): i64 {
     return i >= 1 && i <= ARG_SLOTS ? this.st.cap.argFullAt(i - 1) : -1;
   }
-  /** argv[i] (i in 1..3) equals the ASCII literal `lit`, ignoring case. */
+  /** argv[i] (i in 1..4) equals the ASCII literal `lit`, ignoring case. */
   argIs(i: i32, lit: string): bool {
     const full = this.argFullLen(i);
     return full >= 0 && full == <i64>lit.length && equalsIgnoreCase(this.argPtr(i), <i32>full, lit);
