@@ -21,10 +21,11 @@ import { codecBenchmarks, CODEC_BENCH_HEAD, CODEC_BENCH_TITLE, thriftCodecBenchm
   dubboCodecBenchmarks, DUBBO_CODEC_HEAD, DUBBO_CODEC_TITLE } from "./codec-bench.js";
 import { thriftScenarios, throughThriftLibrary, wireName, type ThriftScenario } from "./thrift-scenarios.js";
 import { dubboScenarios, throughHessian } from "./dubbo-scenarios.js";
+import { routeClusters, ruleSets } from "./policy-configs.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
-/** BENCH_ONLY=thrift,dubbo runs those protocols' tables only (default: redis,thrift,dubbo). */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "redis,thrift,dubbo").split(",").map((p) => p.trim()));
+/** BENCH_ONLY=thrift,dubbo runs those tables only (default: redis,thrift,dubbo,policy). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "redis,thrift,dubbo,policy").split(",").map((p) => p.trim()));
 
 interface Measured { nsPerRequest: number; guestNsPerRequest: number; hostCallsPerRequest: number }
 
@@ -38,10 +39,12 @@ interface HarnessOptions {
   fullWarmup?: boolean;
   /** Timed runs of each kind (plain, profiled); the fastest counts. */
   repeats?: number;
+  /** tcp_proxy settings of the harness connection (routes need early data and known clusters). */
+  connection?: { clusters?: Record<string, string>; maxEarlyDataBytes?: number; connectMode?: "immediate" | "on-downstream-data" };
 }
 
 async function throughHarness(wasm: Uint8Array, s: Scenario, config = "{}", opts: HarnessOptions = {}): Promise<Measured> {
-  const { protocol, fullWarmup = false, repeats = 1 } = opts;
+  const { protocol, fullWarmup = false, repeats = 1, connection = {} } = opts;
   const vm = await WasmVm.load(wasm, { pluginConfig: config, logLevel: 3 });
   const counter = (name: string) => Number(vm.metrics.value(`metawire.${protocol}.${name}`) ?? 0n);
   const verified = (measure: () => { ms: number; calls: number; guestNs: number }) => {
@@ -56,7 +59,7 @@ async function throughHarness(wasm: Uint8Array, s: Scenario, config = "{}", opts
     return r;
   };
   const run = (reads: number) => {
-    const conn = new FilterConnection({ vm });
+    const conn = new FilterConnection({ vm, ...connection });
     conn.start();
     const calls0 = vm.hostCallTotal;
     vm.profile.exportNs = vm.profile.hostNs = 0;
@@ -184,12 +187,29 @@ async function redisTables(metawire: Uint8Array, nullWasm: Uint8Array): Promise<
   else table("redis-benchmark -P 16 over loopback (requests/s)", ["path", ...tcp.tests], tcp.rows);
 }
 
+/** What routes and policies cost per request, on the pipelined GET stream. */
+async function policyTable(metawire: Uint8Array): Promise<void> {
+  const s = scenarios(SCALE).find((x) => x.name === "GET 100 B, pipelined ×16")!;
+  const connection = { clusters: routeClusters(100), maxEarlyDataBytes: 1 << 20, connectMode: "on-downstream-data" as const };
+  const rows: (string | number)[][] = [];
+  let base = 0;
+  for (const r of ruleSets()) {
+    const m = await throughHarness(metawire, s, JSON.stringify(r.config), { protocol: r.denies ? undefined : "redis", repeats: 3, fullWarmup: true, connection });
+    if (!base) base = m.guestNsPerRequest;
+    rows.push([r.name, f(m.guestNsPerRequest), (m.guestNsPerRequest >= base ? "+" : "") + f(m.guestNsPerRequest - base), f(m.hostCallsPerRequest, 2)]);
+  }
+  table(`Routes and policies, Redis ${s.name}, per request (request + reply), in memory through the harness, ns`,
+    ["rules", "filter (in wasm)", "vs no rules", "host calls"], rows);
+  console.log("Non-matching rules are the worst case: every request tests every rule. Routes: the first request routes, every later one is checked against its route (route_mismatch_total).");
+}
+
 async function main(): Promise<void> {
   const metawire = metawireWasm();
   const nullWasm = await nullFilterWasm();
   if (ONLY.has("redis")) await redisTables(metawire, nullWasm);
   if (ONLY.has("thrift")) await thriftTables(metawire, nullWasm);
   if (ONLY.has("dubbo")) await dubboTables(metawire, nullWasm);
+  if (ONLY.has("policy")) await policyTable(metawire);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
