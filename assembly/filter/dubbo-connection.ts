@@ -28,29 +28,24 @@ const PROTOCOL_BYTES = Uint8Array.wrap(String.UTF8.encode("dubbo"));
 class DubboView extends MessageView {
   constructor(private req: DubboDecoder) { super(); }
 
-  load(field: Field, headerName: Uint8Array): bool {
+  prepare(): void {
     const req = this.req;
-    switch (field) {
-      case Field.Protocol: this.ptr = PROTOCOL_BYTES.dataStart; this.len = PROTOCOL_BYTES.length; return true;
-      case Field.Service: this.ptr = req.servicePtr(); this.len = req.serviceLen(); return true;
-      case Field.Method: this.ptr = req.methodPtr(); this.len = req.methodLen(); return true;
-      case Field.Version:
-        if (!req.hasVersion()) return false;
-        this.ptr = req.versionPtr(); this.len = req.versionLen();
+    this.set(Field.Protocol, PROTOCOL_BYTES.dataStart, PROTOCOL_BYTES.length);
+    this.set(Field.Service, req.servicePtr(), req.serviceLen());
+    this.set(Field.Method, req.methodPtr(), req.methodLen());
+    this.absent(Field.Key);
+    if (req.hasVersion()) this.set(Field.Version, req.versionPtr(), req.versionLen()); else this.absent(Field.Version);
+    if (req.hasGroup()) this.set(Field.Group, req.groupPtr(), req.groupLen()); else this.absent(Field.Group);
+  }
+
+  header(name: Uint8Array): bool {
+    const req = this.req;
+    const n = name.length;
+    for (let i = 0, c = req.attachmentCount(); i < c; i++) {
+      if (req.attachmentKeyLen(i) == n && memory.compare(req.attachmentKeyPtr(i), name.dataStart, n) == 0) {
+        this.ptr = req.attachmentValuePtr(i);
+        this.len = req.attachmentValueLen(i);
         return true;
-      case Field.Group:
-        if (!req.hasGroup()) return false;
-        this.ptr = req.groupPtr(); this.len = req.groupLen();
-        return true;
-      case Field.Header: {
-        const n = headerName.length;
-        for (let i = 0, c = req.attachmentCount(); i < c; i++) {
-          if (req.attachmentKeyLen(i) == n && memory.compare(req.attachmentKeyPtr(i), headerName.dataStart, n) == 0) {
-            this.ptr = req.attachmentValuePtr(i); this.len = req.attachmentValueLen(i);
-            return true;
-          }
-        }
-        return false;
       }
     }
     return false;

@@ -111,7 +111,9 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
   }
 
   onDownstreamData(size: i32, endOfStream: bool): Action {
-    if (this.enforcing || this.needsRequestRewrites()) return this.enforceRequests(size, endOfStream);
+    // A held buffer comes back grown (with any bytes the filter inserted): only the enforcing walk
+    // knows where it stopped, even once nothing is left to rewrite (upstream AUTH already inserted).
+    if (this.enforcing || this.held || this.needsRequestRewrites()) return this.enforceRequests(size, endOfStream);
     return this.drain<Q>(this.reqPump, this.req, BufferType.DownstreamData, size);
   }
 
@@ -151,6 +153,7 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
    */
   protected routeRequest(): i32 {
     const engine = this.enforcement.engine;
+    this.view.prepare(); // first of the decisions on this request: point the view at its metadata
     if (engine.routes.length == 0) return VERDICT_ALLOW;
     if (this.decided++ == 0 && this.routeState != ROUTE_DECIDED) {
       this.routeFirst(engine);

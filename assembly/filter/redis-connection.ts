@@ -38,17 +38,14 @@ function decodeSynthetic(ptr: usize, len: i32): RedisRequestDecoder | null {
 class RedisView extends MessageView {
   constructor(private req: RedisRequestDecoder) { super(); }
 
-  load(field: Field, headerName: Uint8Array): bool {
+  prepare(): void {
     const req = this.req;
-    switch (field) {
-      case Field.Protocol: this.ptr = PROTOCOL_BYTES.dataStart; this.len = PROTOCOL_BYTES.length; return true;
-      case Field.Method: this.ptr = req.methodPtr(); this.len = req.methodLen(); return true;
-      case Field.Key:
-        if (!req.hasKey()) return false;
-        this.ptr = req.keyPtr(); this.len = req.keyLen();
-        return true;
-    }
-    return false;
+    this.set(Field.Protocol, PROTOCOL_BYTES.dataStart, PROTOCOL_BYTES.length);
+    this.absent(Field.Service);
+    this.set(Field.Method, req.methodPtr(), req.methodLen());
+    if (req.hasKey()) this.set(Field.Key, req.keyPtr(), req.keyLen()); else this.absent(Field.Key);
+    this.absent(Field.Version);
+    this.absent(Field.Group);
   }
 }
 

@@ -25,24 +25,24 @@ const PROTOCOL_BYTES = Uint8Array.wrap(String.UTF8.encode("thrift"));
 class ThriftView extends MessageView {
   constructor(private req: ThriftDecoder) { super(); }
 
-  load(field: Field, headerName: Uint8Array): bool {
+  prepare(): void {
     const req = this.req;
-    switch (field) {
-      case Field.Protocol: this.ptr = PROTOCOL_BYTES.dataStart; this.len = PROTOCOL_BYTES.length; return true;
-      case Field.Service:
-        if (req.serviceLen() == 0) return false;
-        this.ptr = req.servicePtr(); this.len = req.serviceLen();
+    this.set(Field.Protocol, PROTOCOL_BYTES.dataStart, PROTOCOL_BYTES.length);
+    if (req.serviceLen() > 0) this.set(Field.Service, req.servicePtr(), req.serviceLen()); else this.absent(Field.Service);
+    this.set(Field.Method, req.methodPtr(), req.methodLen());
+    this.absent(Field.Key);
+    this.absent(Field.Version);
+    this.absent(Field.Group);
+  }
+
+  header(name: Uint8Array): bool {
+    const req = this.req;
+    const n = name.length;
+    for (let i = 0, c = req.headerCount(); i < c; i++) {
+      if (req.headerKeyLen(i) == n && memory.compare(req.headerKeyPtr(i), name.dataStart, n) == 0) {
+        this.ptr = req.headerValuePtr(i);
+        this.len = req.headerValueLen(i);
         return true;
-      case Field.Method: this.ptr = req.methodPtr(); this.len = req.methodLen(); return true;
-      case Field.Header: {
-        const n = headerName.length;
-        for (let i = 0, c = req.headerCount(); i < c; i++) {
-          if (req.headerKeyLen(i) == n && memory.compare(req.headerKeyPtr(i), headerName.dataStart, n) == 0) {
-            this.ptr = req.headerValuePtr(i); this.len = req.headerValueLen(i);
-            return true;
-          }
-        }
-        return false;
       }
     }
     return false;
