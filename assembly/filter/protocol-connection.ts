@@ -290,7 +290,7 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
       } else break;
     }
     let holdPartial = false;
-    if (!this.closing && !req.atBoundary()) {
+    if (this.enforcing && !this.closing && !req.atBoundary()) {
       const partialBytes = <i64>size - this.reqStartOffset();
       if (!endOfStream && !this.unheld && this.reqStartOffset() >= 0 && partialBytes <= <i64>this.cfg.maxHoldBytes) {
         holdPartial = true;
