@@ -7,7 +7,7 @@ import { RootContext } from "../abi/context";
 import { log } from "../abi/hostcalls";
 import { LogLevel } from "../abi/types";
 import { ThriftDecoder, ThriftSession, REPLY_MATCHED, MSG_ONEWAY, REPLY_STATUS_SUCCESS, REPLY_STATUS_EXCEPTION } from "../protocols/thrift";
-import { writeThriftAppException, writeThriftReservedCall } from "../protocols/thrift/substitute";
+import { RESERVED_METHOD, writeThriftAppException, writeThriftReservedCall } from "../protocols/thrift/substitute";
 import { FilterConfig } from "../config/config";
 import { Field } from "../config/policy-config";
 import { VERDICT_ALLOW } from "../policy/engine";
@@ -103,7 +103,7 @@ export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDe
   protected onReplyMessage(now: i64): void {
     const rep = this.rep;
     const match = this.session.onReply(rep);
-    if (match == REPLY_MATCHED && this.subs.size > 0) {
+    if (match == REPLY_MATCHED && this.subs.size > 0 && answersReserved(rep)) {
       const sub = this.subs.take(this.session.matchedSeqId());
       if (sub != null) { this.rewriteReply(sub); return; }
     }
@@ -131,6 +131,20 @@ export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDe
     this.replaceReply();
     this.stats.dError++;
   }
+}
+
+const RESERVED_BYTES = Uint8Array.wrap(String.UTF8.encode(RESERVED_METHOD));
+
+/**
+ * The reply answers a reserved call (servers echo the name they got; a multiplexed one without its
+ * "Service:"). Seqids alone may repeat on one connection (clients of different multiplexed services
+ * number their calls independently), so the reply of an allowed call with the seqid of a denied
+ * one must not be taken for the denied one's. A name cut at thrift.max_name_bytes compares as kept.
+ */
+function answersReserved(rep: ThriftDecoder): bool {
+  const n = rep.methodLen();
+  if (n > RESERVED_BYTES.length || (n < RESERVED_BYTES.length && !rep.nameTruncated())) return false;
+  return memory.compare(rep.methodPtr(), RESERVED_BYTES.dataStart, n) == 0;
 }
 
 /** ok: a result; error: an exception declared in the IDL; exception: a TApplicationException. */

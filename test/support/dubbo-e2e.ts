@@ -36,8 +36,9 @@ export async function waitFor<T>(fn: () => T | undefined | false, what: string, 
   }
 }
 
-/** Runs `run` with a provider of `peer`, the taps and the proxy, and tears them down. */
-export async function withDubboEnv(peer: DubboPeer, run: (env: DubboEnv) => Promise<void>): Promise<void> {
+/** Runs `run` with a provider of `peer`, the taps and the proxy (`pluginConfig`), and tears them down. */
+export async function withDubboEnv(peer: DubboPeer, run: (env: DubboEnv) => Promise<void>,
+  pluginConfig: Record<string, unknown> = DUBBO_PLUGIN_CONFIG): Promise<void> {
   const provider = await startDubboProvider(peer);
   const events: ProxyEvent[] = [];
   const logs: string[] = [];
@@ -46,7 +47,7 @@ export async function withDubboEnv(peer: DubboPeer, run: (env: DubboEnv) => Prom
     tapOut = await startTap(provider.port);
     proxy = await startProxy({
       wasm: metawireWasm(),
-      pluginConfig: JSON.stringify(DUBBO_PLUGIN_CONFIG),
+      pluginConfig: JSON.stringify(pluginConfig),
       clusters: { dubbo: `127.0.0.1:${tapOut.port}` },
       cluster: "dubbo",
       onEvent: (e) => { if (e.type === "log") logs.push(e.msg); else events.push(e); },

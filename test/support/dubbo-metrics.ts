@@ -19,3 +19,20 @@ export function dubboDelta(before: DubboSnapshot, after: DubboSnapshot): DubboSn
   for (const k of Object.keys(after) as (keyof DubboSnapshot)[]) out[k] = after[k] - before[k];
   return out;
 }
+
+/** The counters of policies and routing (assembly/filter/stats.ts ACTION_NAMES), apart from dubboSnapshot's traffic counters. */
+export const DUBBO_POLICY_COUNTERS = ["denied_total", "aborted_total", "delayed_total", "rate_limited_total",
+  "hold_overflow_total", "policy_closed_total", "rewrite_failures_total"] as const;
+export type DubboPolicySnapshot = Record<(typeof DUBBO_POLICY_COUNTERS)[number], number>;
+
+export function dubboPolicySnapshot(metrics: MetricStore): DubboPolicySnapshot {
+  const out = {} as DubboPolicySnapshot;
+  for (const c of DUBBO_POLICY_COUNTERS) out[c] = Number(metrics.value(`metawire.dubbo.${c}`) ?? 0n);
+  return out;
+}
+
+export function dubboPolicyDelta(before: DubboPolicySnapshot, after: DubboPolicySnapshot): DubboPolicySnapshot {
+  const out = {} as DubboPolicySnapshot;
+  for (const k of Object.keys(after) as (keyof DubboPolicySnapshot)[]) out[k] = after[k] - before[k];
+  return out;
+}

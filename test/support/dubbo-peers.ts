@@ -6,7 +6,7 @@
 // Provider: `metawire.dubbo.Provider HOST PORT` exports metawire.dubbo.api.Probe (version 1.2.3,
 // group metawire) on dubbo://HOST:PORT and prints "READY <dubbo version>". Consumer:
 // `metawire.dubbo.Consumer HOST:PORT IDLE_MS` runs a fixed workload, one JSON line per call on stdout,
-// then a summary line, and exits.
+// then a summary line, and exits (`HOST:PORT policy`: the policy tests' workload, failures in full).
 //
 // HOST is LOOPBACK_NAME, which the JVMs resolve to 127.0.0.1 from a hosts file of ours
 // (-Djdk.net.hosts.file): Dubbo replaces 127.0.0.1 or localhost, wherever it binds or connects, with
@@ -158,8 +158,11 @@ export interface ConsumerRun {
   stderr: string;
 }
 
-/** Runs the consumer against host:port until it exits; rejects when it fails or prints no summary. */
-export async function runDubboConsumer(p: DubboPeer, port: number, idleMs: number, timeoutMs = 60_000): Promise<ConsumerRun> {
+/**
+ * Runs the consumer against host:port until it exits; rejects when it fails or prints no summary.
+ * `idleMs`: the main workload's idle phase, or "policy" for the policy tests' workload (Consumer.runPolicy).
+ */
+export async function runDubboConsumer(p: DubboPeer, port: number, idleMs: number | "policy", timeoutMs = 60_000): Promise<ConsumerRun> {
   const child = spawn("java", javaArgs(p, "Consumer", [`${LOOPBACK_NAME}:${port}`, String(idleMs)]), { stdio: ["ignore", "pipe", "pipe"] });
   let out = "", err = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; });

@@ -36,8 +36,12 @@ export async function waitFor<T>(fn: () => T | undefined | false, what: string, 
   }
 }
 
+/** The proxy's plugin configuration unless a test passes its own. */
+export const THRIFT_PLUGIN_CONFIG: Record<string, unknown> = { protocol: "thrift", expose: { properties: "every" } };
+
 /** Runs `run` with the servers, taps and proxy of `stack`, and tears them down. */
-export async function withThriftEnv(t: ThriftCode, stack: Stack, multiplexed: boolean, run: (env: ThriftEnv) => Promise<void>): Promise<void> {
+export async function withThriftEnv(t: ThriftCode, stack: Stack, multiplexed: boolean, run: (env: ThriftEnv) => Promise<void>,
+  pluginConfig: Record<string, unknown> = THRIFT_PLUGIN_CONFIG): Promise<void> {
   const direct = await startThriftServer(t, stack, multiplexed);
   const behind = await startThriftServer(t, stack, multiplexed);
   const events: ProxyEvent[] = [];
@@ -47,7 +51,7 @@ export async function withThriftEnv(t: ThriftCode, stack: Stack, multiplexed: bo
     tapOut = await startTap(behind.port);
     proxy = await startProxy({
       wasm: metawireWasm(),
-      pluginConfig: JSON.stringify({ protocol: "thrift", expose: { properties: "every" } }),
+      pluginConfig: JSON.stringify(pluginConfig),
       clusters: { thrift: `127.0.0.1:${tapOut.port}` },
       cluster: "thrift",
       onEvent: (e) => { if (e.type === "log") logs.push(e.msg); else events.push(e); },

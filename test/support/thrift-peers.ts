@@ -8,7 +8,9 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import net from "node:net";
-import { generateThrift } from "../thrift/generate.js";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { generateThrift, projectRoot, thriftCompilerVersion, thriftSkipReason } from "../thrift/generate.js";
 
 const require = createRequire(import.meta.url);
 // The npm library is CommonJS without types; the tests only touch a few of its entry points.
@@ -22,6 +24,49 @@ export interface ThriftCode {
   CatalogNext: any;
   Admin: any;
   types: any;
+}
+
+/**
+ * A service declaring the method name metawire gives denied calls (`__metawire_denied`), next to
+ * two methods of Catalog with the same signatures: its generated client calls the reserved name
+ * directly, as any client of an IDL that happens to declare it would. Generated once per process
+ * by the same compiler into test/.generated/thrift-reserved/<hash>/ (beside the main IDL's code, so
+ * the generated modules resolve the npm `thrift` package).
+ */
+export const RESERVED_IDL = `namespace js metawire.reserved
+
+service Reserved {
+  void __metawire_denied(),
+  string echoText(1: string text),
+  void ping(),
+}
+`;
+
+let reserved: any;
+export function reservedService(): any {
+  if (reserved) return reserved;
+  const version = thriftCompilerVersion();
+  if (version === undefined) throw new Error(thriftSkipReason());
+  const base = join(projectRoot(), "test/.generated/thrift-reserved");
+  const out = join(base, createHash("sha256").update(version).update("\0").update(RESERVED_IDL).digest("hex").slice(0, 16));
+  if (!existsSync(join(out, "Reserved.js"))) {
+    const tmp = join(base, `.tmp-${process.pid}-${Date.now()}`);
+    mkdirSync(tmp, { recursive: true });
+    try {
+      writeFileSync(join(tmp, "reserved.thrift"), RESERVED_IDL);
+      execFileSync("thrift", ["--gen", "js:node", "-out", tmp, join(tmp, "reserved.thrift")], { stdio: ["ignore", "pipe", "pipe"] });
+      writeFileSync(join(tmp, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
+      try {
+        renameSync(tmp, out);
+      } catch (e) {
+        if (!existsSync(join(out, "Reserved.js"))) throw e;   // another process renamed its copy first
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  reserved = require(join(out, "Reserved.js"));
+  return reserved;
 }
 
 let code: ThriftCode | undefined;
@@ -244,8 +289,31 @@ export interface ThriftServer {
   port: number;
   catalog: CatalogHandler;
   admin: AdminHandler;
+  /** How many times each handler method ran ("Catalog.find", "Admin.audit"), oneways included. */
+  invocations: Map<string, number>;
   errors: unknown[];
   close(): Promise<void>;
+}
+
+/**
+ * The handler as its processor sees it, counting each method's invocations into `counts`. The
+ * generated processors pick the callback or the promise style by the method's arity, so the
+ * wrapper keeps it.
+ */
+function countingHandler<T extends object>(handler: T, service: string, counts: Map<string, number>): T {
+  return new Proxy(handler, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function" || typeof prop !== "string") return v;
+      const wrapped = function (this: unknown, ...args: unknown[]) {
+        const key = `${service}.${prop}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        return v.apply(target, args);
+      };
+      Object.defineProperty(wrapped, "length", { value: v.length });
+      return wrapped;
+    },
+  });
 }
 
 /** A Catalog server, or (multiplexed) a server of "Catalog" and "Admin" behind a TMultiplexedProcessor. */
@@ -253,14 +321,15 @@ export async function startThriftServer(t: ThriftCode, stack: Stack, multiplexed
   const held = new HeldReplies();
   const catalog = new CatalogHandler(t, held);
   const admin = new AdminHandler(t, held);
+  const invocations = new Map<string, number>();
   let server: net.Server;
   if (multiplexed) {
     const processor = new thrift.MultiplexedProcessor();
-    processor.registerProcessor("Catalog", new t.Catalog.Processor(catalog));
-    processor.registerProcessor("Admin", new t.Admin.Processor(admin));
+    processor.registerProcessor("Catalog", new t.Catalog.Processor(countingHandler(catalog, "Catalog", invocations)));
+    processor.registerProcessor("Admin", new t.Admin.Processor(countingHandler(admin, "Admin", invocations)));
     server = thrift.createMultiplexServer(processor, stack.server);
   } else {
-    server = thrift.createServer(t.Catalog, catalog, stack.server);
+    server = thrift.createServer(t.Catalog, countingHandler(catalog, "Catalog", invocations), stack.server);
   }
   const errors: unknown[] = [];
   server.on("error", (e: unknown) => errors.push(e));
@@ -272,7 +341,7 @@ export async function startThriftServer(t: ThriftCode, stack: Stack, multiplexed
   });
   return {
     port: (server.address() as net.AddressInfo).port,
-    catalog, admin, errors,
+    catalog, admin, invocations, errors,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
@@ -345,7 +414,11 @@ export class ThriftSession {
   private constructor(readonly t: ThriftCode, readonly stack: Stack, readonly conn: any,
     private readonly clients: Map<string, any>, readonly multiplexed: boolean, readonly errors: unknown[]) {}
 
-  static async open(t: ThriftCode, stack: Stack, port: number, multiplexed = false): Promise<ThriftSession> {
+  /**
+   * `catalogService`: the generated service whose client talks to the Catalog processor (default
+   * CatalogNext; e.g. reservedService() for a client that calls `__metawire_denied`).
+   */
+  static async open(t: ThriftCode, stack: Stack, port: number, multiplexed = false, catalogService: any = t.CatalogNext): Promise<ThriftSession> {
     const conn = thrift.createConnection("127.0.0.1", port, { ...stack.client, connect_timeout: 5000 });
     const errors: unknown[] = [];
     conn.on("error", (e: unknown) => errors.push(e));
@@ -356,10 +429,10 @@ export class ThriftSession {
     const clients = new Map<string, any>();
     if (multiplexed) {
       const mux = new thrift.Multiplexer();
-      clients.set("Catalog", mux.createClient("Catalog", t.CatalogNext, conn));
+      clients.set("Catalog", mux.createClient("Catalog", catalogService, conn));
       clients.set("Admin", mux.createClient("Admin", t.Admin, conn));
     } else {
-      clients.set("", thrift.createClient(t.CatalogNext, conn));
+      clients.set("", thrift.createClient(catalogService, conn));
     }
     if (stack.headerProtocolId !== undefined) for (const c of clients.values()) c.output.setProtocolId(stack.headerProtocolId);
     return new ThriftSession(t, stack, conn, clients, multiplexed, errors);

@@ -43,6 +43,11 @@ import metawire.dubbo.api.Probe;
  * exception (the framework failed: a reply status other than OK) | oneway, "result" or "error"}.
  * Fields that legitimately differ between two runs are listed in the summary's "volatile" field.
  * IDLE_MS: how long the connection stays idle before the last call (heartbeats flow meanwhile).
+ *
+ *   java ... metawire.dubbo.Consumer HOST:PORT policy
+ *
+ * runs instead the workload of the policy tests (test/e2e/dubbo-policy.test.ts; see runPolicy),
+ * describing each failure in full: class, RpcException code, message and causes.
  */
 public final class Consumer {
     private static final String[] VOLATILE = {"elapsed_ms", "completion"};
@@ -62,7 +67,8 @@ public final class Consumer {
         System.setOut(System.err);   // stdout carries the JSON lines only
         int code = 0;
         try {
-            new Consumer(out).run(args[0], Integer.parseInt(args[1]));
+            if ("policy".equals(args[1])) new Consumer(out).runPolicy(args[0]);
+            else new Consumer(out).run(args[0], Integer.parseInt(args[1]));
         } catch (Throwable t) {
             t.printStackTrace();
             code = 1;
@@ -188,6 +194,150 @@ public final class Consumer {
         summary.put("volatile", Arrays.asList(VOLATILE));
         summary.put("elapsed_ms", (System.nanoTime() - start) / 1_000_000);
         out.println(Json.of(summary));
+    }
+
+    /**
+     * The workload of test/e2e/dubbo-policy.test.ts, for a proxy whose policies reject some of its
+     * calls (the test holds the policies; this side only calls and reports). One connection, one line
+     * per step: {"step", "outcome": ok | error | exception, "result" | "error"} where a failure is
+     * described by describe() (the rejection's message must be found in it), then "concurrent": 40
+     * calls in flight together, then the provider's invocation counts, then a summary line.
+     */
+    private void runPolicy(String address) throws Exception {
+        long start = System.nanoTime();
+        ApplicationConfig app = new ApplicationConfig("metawire-policy-consumer");
+        app.setQosEnable(false);
+        ReferenceConfig<Probe> mainRef = reference(app, address, Provider.VERSION);
+        mainRef.setInterface(Probe.class);
+        MethodConfig oneway = new MethodConfig();
+        oneway.setName("record");
+        oneway.setReturn(false);
+        mainRef.setMethods(Collections.singletonList(oneway));
+        Probe probe = mainRef.get();
+        ReferenceConfig<Probe> plainRef = reference(app, address, null);
+        plainRef.setInterface(Probe.class);
+        Probe plain = plainRef.get();
+        ReferenceConfig<Probe> missingRef = reference(app, address, "9.9.9");   // not exported
+        missingRef.setInterface(Probe.class);
+        Probe missing = missingRef.get();
+
+        policyCall("echo-first", () -> probe.echo("before"));
+        policyCall("reverse", () -> probe.reverse(Arrays.asList("a", "b")));
+        policyCall("echo-after-denied", () -> probe.echo("after"));
+        policyCall("count-in-group", () -> probe.count(Arrays.asList("x", "x")));
+        policyCall("count-plain", () -> plain.count(Arrays.asList("x", "x")));
+        policyCall("add-versioned", () -> probe.add(1, 2L));
+        policyCall("add-plain", () -> plain.add(1, 2L));
+        policyCall("missing-version", () -> missing.echo("anyone?"));
+        policyCall("context-evil", () -> {
+            Contexts.setRequestAttachment("x-tenant", "evil");
+            return probe.context(Collections.singletonList("x-tenant"));
+        });
+        policyCall("context-acme", () -> {
+            Contexts.setRequestAttachment("x-tenant", "acme");
+            Map<String, String> r = probe.context(Collections.singletonList("x-tenant"));
+            Contexts.removeRequestAttachment("x-tenant");
+            return r;
+        });
+        for (int i = 1; i <= 3; i++) {
+            final int k = i;
+            policyCall("primitives-" + k, () -> probe.primitives((byte) k, (short) 2, 3, 4L, 5f, 6d, true, 'k'));
+        }
+        oneway("record-kept-1", () -> probe.record("kept 1"));
+        oneway("record-dropped", () -> {
+            Contexts.setRequestAttachment("x-drop", "yes");
+            probe.record("dropped");
+            Contexts.removeRequestAttachment("x-drop");
+        });
+        oneway("record-kept-2", () -> probe.record("kept 2"));
+        policyCall("take-records", () -> probe.takeRecords(2));
+
+        // 40 calls in flight together on the shared connection, rejected ones among them
+        int n = 40;
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        List<Future<Object[]>> calls = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            final int k = i;
+            calls.add(pool.submit(() -> {
+                gate.await();
+                return outcomeInFull(() -> {
+                    switch (k % 5) {
+                        case 0: return probe.reverse(Arrays.asList("r" + k));
+                        case 1: return probe.echo("c" + k);
+                        case 2: return plain.count(Arrays.asList("w" + k));
+                        case 3: return probe.count(Arrays.asList("g" + k));
+                        default: return probe.delayed((n - k) * 5, "d" + k).get(60, TimeUnit.SECONDS);
+                    }
+                });
+            }));
+        }
+        gate.countDown();
+        pool.shutdown();
+        if (!pool.awaitTermination(60, TimeUnit.SECONDS)) throw new IllegalStateException("the concurrent calls did not finish");
+        List<Object> results = new ArrayList<>();
+        for (Future<Object[]> f : calls) {
+            Object[] o = f.get();
+            tally.merge((String) o[0], 1, Integer::sum);
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("outcome", o[0]);
+            line.putAll(asMap(o[1]));
+            results.add(line);
+        }
+        out.println(Json.obj("step", "concurrent", "calls", results));
+
+        policyCall("echo-last", () -> probe.echo("last"));
+        policyCall("invocations", () -> plain.invocations());
+
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("summary", true);
+        summary.put("dubbo", org.apache.dubbo.common.Version.getVersion());
+        summary.putAll(tally);
+        summary.put("volatile", Collections.emptyList());
+        summary.put("elapsed_ms", (System.nanoTime() - start) / 1_000_000);
+        out.println(Json.of(summary));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    /** {outcome, {"result": value} or {"error": describe(e)}}: ok, error (the service threw), exception (an RpcException). */
+    private static Object[] outcomeInFull(Callable<Object> c) {
+        try {
+            return new Object[] {"ok", Collections.singletonMap("result", c.call())};
+        } catch (Throwable t) {
+            Throwable e = t;
+            while ((e instanceof java.util.concurrent.ExecutionException || e instanceof java.util.concurrent.CompletionException) && e.getCause() != null) {
+                e = e.getCause();
+            }
+            return new Object[] {e instanceof RpcException ? "exception" : "error", Collections.singletonMap("error", describe(e))};
+        }
+    }
+
+    /** A failure in full: class, RpcException code, whole message, and each cause as "class: message". */
+    private static Map<String, Object> describe(Throwable e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("class", e.getClass().getName());
+        if (e instanceof RpcException) m.put("code", ((RpcException) e).getCode());
+        m.put("message", String.valueOf(e.getMessage()));
+        List<String> causes = new ArrayList<>();
+        for (Throwable c = e.getCause(); c != null && causes.size() < 8; c = c.getCause() == c ? null : c.getCause()) {
+            causes.add(c.getClass().getName() + ": " + c.getMessage());
+        }
+        m.put("causes", causes);
+        return m;
+    }
+
+    private void policyCall(String step, Callable<Object> c) {
+        Object[] o = outcomeInFull(c);
+        tally.merge((String) o[0], 1, Integer::sum);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        line.put("outcome", o[0]);
+        line.putAll(asMap(o[1]));
+        out.println(Json.of(line));
     }
 
     /**

@@ -31,6 +31,14 @@ final class Contexts {
         context("getClientAttachment", "getContext").setAttachment(key, value);
     }
 
+    /**
+     * Consumer: no more attachment `key` on the next calls (Dubbo 2.7 keeps a request attachment for
+     * the following calls after a one-way call).
+     */
+    static void removeRequestAttachment(String key) {
+        context("getClientAttachment", "getContext").removeAttachment(key);
+    }
+
     /** Provider: an attachment of the request being served. */
     static String requestAttachment(String key) {
         return context("getServerAttachment", "getContext").getAttachment(key);

@@ -25,24 +25,43 @@ final class ProbeImpl implements Probe {
         return t;
     });
     private final List<String> records = new ArrayList<>();
+    /** Invocations by method name, shared by every instance (the provider exports two). */
+    private static final Map<String, Integer> INVOCATIONS = new TreeMap<>();
+
+    private static void ran(String method) {
+        synchronized (INVOCATIONS) {
+            INVOCATIONS.merge(method, 1, Integer::sum);
+        }
+    }
+
+    @Override
+    public Map<String, Integer> invocations() {
+        synchronized (INVOCATIONS) {
+            return new TreeMap<>(INVOCATIONS);
+        }
+    }
 
     @Override
     public String echo(String text) {
+        ran("echo");
         return text;
     }
 
     @Override
     public long add(int a, long b) {
+        ran("add");
         return a + b;
     }
 
     @Override
     public String primitives(byte b, short s, int i, long l, float f, double d, boolean z, char c) {
+        ran("primitives");
         return b + "|" + s + "|" + i + "|" + l + "|" + f + "|" + d + "|" + z + "|" + c;
     }
 
     @Override
     public List<String> reverse(List<String> items) {
+        ran("reverse");
         List<String> out = new ArrayList<>(items);
         Collections.reverse(out);
         return out;
@@ -50,6 +69,7 @@ final class ProbeImpl implements Probe {
 
     @Override
     public Map<String, Integer> count(List<String> words) {
+        ran("count");
         Map<String, Integer> out = new TreeMap<>();
         for (String w : words) out.merge(w, 1, Integer::sum);
         return out;
@@ -57,6 +77,7 @@ final class ProbeImpl implements Probe {
 
     @Override
     public Person promote(Person person, Level to) {
+        ran("promote");
         Person p = new Person();
         p.name = person.name;
         p.age = person.age + 1;
@@ -76,6 +97,7 @@ final class ProbeImpl implements Probe {
 
     @Override
     public Person find(String name) throws NotFoundException {
+        ran("find");
         if ("ghost".equals(name)) throw new NotFoundException(name);
         Person p = new Person();
         p.name = name;
@@ -91,26 +113,31 @@ final class ProbeImpl implements Probe {
 
     @Override
     public String boom(String why) {
+        ran("boom");
         throw new IllegalStateException("boom: " + why);
     }
 
     @Override
     public String nothing(String why) {
+        ran("nothing");
         return null;
     }
 
     @Override
     public String echoText(String text) {
+        ran("echoText");
         return text;
     }
 
     @Override
     public byte[] echoBytes(byte[] data) {
+        ran("echoBytes");
         return data;
     }
 
     @Override
     public CompletableFuture<String> delayed(int ms, String tag) {
+        ran("delayed");
         CompletableFuture<String> f = new CompletableFuture<>();
         timer.schedule(() -> f.complete(tag + " after " + ms + " ms"), ms, TimeUnit.MILLISECONDS);
         return f;
@@ -118,6 +145,7 @@ final class ProbeImpl implements Probe {
 
     @Override
     public void record(String what) {
+        ran("record");
         synchronized (records) {
             records.add(what);
             records.notifyAll();
@@ -126,6 +154,7 @@ final class ProbeImpl implements Probe {
 
     @Override
     public List<String> takeRecords(int atLeast) {
+        ran("takeRecords");
         long deadline = System.currentTimeMillis() + 5000;
         synchronized (records) {
             while (records.size() < atLeast && System.currentTimeMillis() < deadline) {
@@ -145,6 +174,7 @@ final class ProbeImpl implements Probe {
 
     @Override
     public Map<String, String> context(List<String> keys) {
+        ran("context");
         Map<String, String> out = new TreeMap<>();
         for (String k : keys) {
             String v = Contexts.requestAttachment(k);

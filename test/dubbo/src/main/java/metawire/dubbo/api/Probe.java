@@ -52,4 +52,10 @@ public interface Probe {
      * the reply carries the attachment "x-served-by".
      */
     Map<String, String> context(List<String> keys);
+
+    /**
+     * How many times each method of the provider ran so far, every export and instance together
+     * (this call not counted): what a test checks to tell that a request never reached the service.
+     */
+    Map<String, Integer> invocations();
 }
