@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything metawire's build, dev proxy and tests need on a fresh Debian machine:
 # the real peers from Debian (redis-server, redis-cli, redis-benchmark, thrift-compiler, a JDK and
-# Maven), the npm packages pinned in package-lock.json, and Apache Dubbo's Java peers (Maven
-# Central) built from test/dubbo. Safe to re-run.
+# Maven; skopeo and docker-registry for the OCI image round trip), the npm packages pinned in
+# package-lock.json, and Apache Dubbo's Java peers (Maven Central) built from test/dubbo. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,9 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v thrift >/dev/null 2>&1 || need+=(thrift-compiler)
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+# the OCI image round trip (npm run package → a loopback registry → back)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
