@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { parseArgs } from "node:util";
+import { METAWIRE_TAG_NAMES } from "../dist/test/host/metrics.js";
 
 const { values } = parseArgs({
   options: {
@@ -48,8 +49,11 @@ if (!upstream) {
   console.log(`metawire: started redis-server on ${upstream}`);
 }
 
+// --stats-tags: /stats/prometheus extracts metawire's tags into labels (envoy/stats-tags.yaml), e.g.
+// metawire_requests_total{protocol="redis",service="",method="GET"}
 const proxy = spawn(process.execPath, ["bin/metawire-proxy.js", "--wasm", "build/metawire.wasm", "--config", values.config,
-  "--listen", values.listen, "--cluster", `default=${upstream}`, "--admin", values.admin], { stdio: "inherit" });
+  "--listen", values.listen, "--cluster", `default=${upstream}`, "--admin", values.admin,
+  "--stats-tags", METAWIRE_TAG_NAMES.join(",")], { stdio: "inherit" });
 children.push(proxy);
 proxy.on("exit", (code) => { stopAll(); process.exit(code ?? 0); });
 const [host, port] = values.listen.split(":");

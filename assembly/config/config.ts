@@ -39,6 +39,16 @@ export class FilterConfig {
   onError: OnError = OnError.Passthrough;
   expose: Expose = Expose.First;
   logRequests: bool = false;
+  /** Level of the per-request log line (LogLevel values: trace 0 … critical 5). */
+  logLevel: i32 = 2;
+  /** Share of answered requests logged, in parts per million. */
+  logSamplePpm: u32 = 1000000;
+  /** Per service/method metric series (else per protocol only). */
+  telemetrySeries: bool = true;
+  /** Series per protocol and VM; new ones beyond it fold into service/method "other". */
+  maxSeries: i32 = 1000;
+  /** 0: counters reach the host at the end of every callback; else from a tick this often. */
+  flushIntervalMs: i32 = 0;
   redis: RedisConfig = new RedisConfig();
   thrift: ThriftConfig = new ThriftConfig();
   dubbo: DubboConfig = new DubboConfig();
@@ -144,7 +154,7 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
   const root = parseJson(text);
   if (root == null) { configError = "$: invalid JSON: " + jsonError; return null; }
   const c = new Checker();
-  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "redis", "thrift", "dubbo", "routes", "routing", "policies", "max_hold_bytes"])) { configError = c.error; return null; }
+  if (!c.object(root, "$", ["protocol", "on_error", "expose", "log_requests", "telemetry", "redis", "thrift", "dubbo", "routes", "routing", "policies", "max_hold_bytes"])) { configError = c.error; return null; }
 
   const protocols = ["redis", "thrift", "dubbo", "auto"];
   const proto = c.choice(root, "protocol", "$", protocols, 0);
@@ -158,6 +168,24 @@ export function parseConfig(text: Uint8Array): FilterConfig | null {
     if (e >= 0) cfg.expose = <Expose>e;
   }
   cfg.logRequests = c.boolean(root, "log_requests", "$", false);
+  const telemetry = root.get("telemetry");
+  if (telemetry != null && c.object(telemetry, "$.telemetry", ["series", "max_series", "flush_interval_ms", "log"])) {
+    cfg.telemetrySeries = c.boolean(telemetry, "series", "$.telemetry", true);
+    cfg.maxSeries = <i32>c.integer(telemetry, "max_series", "$.telemetry", 0, 100000, cfg.maxSeries);
+    cfg.flushIntervalMs = <i32>c.integer(telemetry, "flush_interval_ms", "$.telemetry", 0, 60000, cfg.flushIntervalMs);
+    const logs = telemetry.get("log");
+    if (logs != null && c.object(logs, "$.telemetry.log", ["level", "sample_percent"])) {
+      cfg.logRequests = true;
+      const level = c.choice(logs, "level", "$.telemetry.log", ["trace", "debug", "info", "warn", "error", "critical"], 2);
+      if (level >= 0) cfg.logLevel = level;
+      const pct = logs.get("sample_percent");
+      if (pct != null) {
+        if (pct.kind != JsonKind.Number || !(pct.numberValue >= 0 && pct.numberValue <= 100)) {
+          c.fail("$.telemetry.log.sample_percent", "expected a number from 0 to 100, got " + (pct.kind == JsonKind.Number ? pct.numberValue.toString() : pct.kindName()));
+        } else cfg.logSamplePpm = <u32>Math.round(pct.numberValue * 10000);
+      }
+    }
+  }
 
   const redis = root.get("redis");
   if (redis != null && c.object(redis, "$.redis", ["max_bulk_bytes", "max_line_bytes", "max_elements", "max_total_elements", "max_depth", "max_key_bytes", "max_pending", "auth"])) {

@@ -6,6 +6,7 @@
 import { JsonKind, JsonValue } from "./json";
 import { Checker, member } from "./config";
 import { compileRegex, regexError } from "../policy/regex";
+import { ARG_CAP } from "../protocols/redis/request-capture";
 import {
   Field, LimitScope, MatchOp, OnMismatch, Policy, PolicyAction, RedisAuthConfig, RedisUser, Route,
   RoutingConfig, StringMatcher, WeightedCluster,
@@ -347,12 +348,22 @@ function credential(c: Checker, parent: JsonValue, key: string, path: string): U
   return utf8(v.stringValue);
 }
 
+/** A credential the filter checks itself: it keeps ARG_CAP bytes of each AUTH argument. */
+function checkedCredential(c: Checker, parent: JsonValue, key: string, path: string): Uint8Array | null {
+  const b = credential(c, parent, key, path);
+  if (b != null && b.length > ARG_CAP) {
+    c.fail(path + "." + key, "at most " + ARG_CAP.toString() + " bytes (the filter compares the bytes it keeps of each AUTH argument), got " + b.length.toString());
+    return null;
+  }
+  return b;
+}
+
 /** `redis.auth`: downstream AUTH enforcement and upstream credentials; null on error. */
 export function parseRedisAuth(c: Checker, v: JsonValue, path: string): RedisAuthConfig | null {
   if (!c.object(v, path, ["password", "users", "upstream"])) return null;
   const auth = new RedisAuthConfig();
   if (v.get("password") != null) {
-    auth.password = credential(c, v, "password", path);
+    auth.password = checkedCredential(c, v, "password", path);
     if (auth.password == null) return null;
   }
   const users = v.get("users");
@@ -363,9 +374,9 @@ export function parseRedisAuth(c: Checker, v: JsonValue, path: string): RedisAut
       const u = users.items[i];
       const p = up + "[" + i.toString() + "]";
       if (!c.object(u, p, ["username", "password"])) return null;
-      const username = credential(c, u, "username", p);
+      const username = checkedCredential(c, u, "username", p);
       if (username == null) return null;
-      const password = credential(c, u, "password", p);
+      const password = checkedCredential(c, u, "password", p);
       if (password == null) return null;
       auth.users.push(new RedisUser(username, password));
     }

@@ -15,6 +15,7 @@ import { MessageView } from "../policy/view";
 import { ProtocolStats } from "./stats";
 import { Enforcement, ProtocolConnection } from "./protocol-connection";
 import { SUB_ERROR, Substitute } from "./substitutes";
+import { STATUS_EXCEPTION } from "../telemetry/series";
 import { PROP_GROUP, PROP_HEADER_PREFIX, PROP_ID, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS,
   PROP_SERVICE, PROP_VERSION, exposeBytes, exposeInt, exposeString } from "./expose";
 
@@ -57,14 +58,14 @@ export class DubboConnection extends ProtocolConnection<DubboDecoder, DubboDecod
 
   constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats, enforcement: Enforcement) {
     const req = new DubboDecoder(cfg.dubbo.limits);
-    super(id, root, cfg, stats, "dubbo", req, new DubboDecoder(cfg.dubbo.limits), new DubboView(req), enforcement);
+    super(id, root, cfg, stats, "dubbo", req, new DubboDecoder(cfg.dubbo.limits), new DubboView(req), enforcement, false, cfg.dubbo.maxPending);
     this.session = new DubboSession(cfg.dubbo.maxPending);
   }
 
   protected onRequestMessage(now: i64): void {
     const req = this.req;
     if (req.isEvent()) { this.session.onRequest(req, now); this.stats.dOutOfBand++; return; }
-    this.stats.dRequests++;
+    this.countRequest(req.servicePtr(), req.serviceLen(), req.methodPtr(), req.methodLen(), req.end() - req.start(), req.requestId(), req.isTwoWay());
     if (this.enforcing) {
       let verdict = this.routeRequest();
       if (verdict == VERDICT_ALLOW) verdict = this.applyPolicies(now);
@@ -108,30 +109,29 @@ export class DubboConnection extends ProtocolConnection<DubboDecoder, DubboDecod
     const match = this.session.onResponse(rep);
     if (this.subs.size > 0) {
       const sub = this.subs.take(rep.requestId());
-      if (sub != null) { this.rewriteReply(sub); return; }
+      if (sub != null) { this.rewriteReply(sub, now); return; }
     }
     if (rep.isEvent()) { this.stats.dOutOfBand++; return; }
-    const status = responseStatus(rep);
-    if (status == 0) this.stats.dOk++; else this.stats.dError++;
-    if (match == MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
+    const status = responseStatus(rep); // 0, 1, 2 are the telemetry's STATUS_OK, STATUS_ERROR, STATUS_EXCEPTION
+    this.countReply(rep.requestId(), status, rep.end() - rep.start(), match == MATCHED ? (now - this.session.matchedStartNs()) / 1000 : -1);
     if (this.exposeReply()) {
       exposeString(PROP_RESPONSE_STATUS, STATUS_NAMES[status]);
       exposeString(PROP_RESPONSE_CODE, rep.status().toString());
     }
-    if (this.cfg.logRequests && match == MATCHED) {
-      log(LogLevel.Info, "dubbo id=" + this.session.matchedRequestId().toString() + " " +
+    if (this.cfg.logRequests && match == MATCHED && this.sampled()) {
+      log(this.cfg.logLevel, "dubbo id=" + this.session.matchedRequestId().toString() + " " +
         String.UTF8.decodeUnsafe(this.session.matchedMethodPtr(), this.session.matchedMethodLen()) + " -> " + STATUS_NAMES[status] +
         " status=" + rep.status().toString() + " " + ((now - this.session.matchedStartNs()) / 1000).toString() + "us");
     }
   }
 
   /** The heartbeat answer becomes the error response the consumer raises with the message. */
-  private rewriteReply(sub: Substitute): void {
+  private rewriteReply(sub: Substitute, now: i64): void {
     const edits = this.repEdits;
-    edits.mark();
+    const mark = edits.mark();
     writeDubboErrorResponse(edits.sink, sub.serialization, sub.id, sub.status, sub.text);
     this.replaceReply();
-    this.stats.dError++;
+    this.countReply(sub.id, STATUS_EXCEPTION, edits.sink.length - mark, (now - this.session.matchedStartNs()) / 1000);
   }
 }
 

@@ -15,6 +15,11 @@ export const PROP_RESPONSE_STATUS = "metawire.response_status";
 export const PROP_RESPONSE_CODE = "metawire.response_code";
 /** The cluster the connection was routed to. */
 export const PROP_CLUSTER = "metawire.cluster";
+/** Connection summary, written when the downstream closes (for tcp_proxy access logs). */
+export const PROP_REQUESTS = "metawire.requests";
+export const PROP_ERRORS = "metawire.errors";
+export const PROP_FIRST_METHOD = "metawire.first_method";
+export const PROP_LAST_METHOD = "metawire.last_method";
 /** THeader info headers (Thrift) and attachments (Dubbo): metawire.header.<name>. */
 export const PROP_HEADER_PREFIX = "metawire.header.";
 

@@ -16,20 +16,21 @@
 // Subclasses say what a decoded request or reply means and how to rewrite one; Q and P are the
 // request and reply decoder types (monomorphised, so calls into the decoders are direct).
 import { NetworkContext, RootContext } from "../abi/context";
-import { callForeignFunction, closeStream, continueStream, log, logEnabled, monotonicNs, setEffectiveContext } from "../abi/hostcalls";
+import { callForeignFunction, closeStream, continueStream, log, logEnabled, monotonicNs, randomU32, setEffectiveContext } from "../abi/hostcalls";
 import { Action, BufferType, LogLevel, PeerType, StreamType, WasmResult } from "../abi/types";
 import { EV_ERROR, EV_MESSAGE } from "../protocols/codec";
 import { Expose, FilterConfig, OnError } from "../config/config";
 import { OnMismatch } from "../config/policy-config";
 import { NO_ROUTE, PolicyEngine, VERDICT_ABORT, VERDICT_ALLOW, VERDICT_DENY, VERDICT_RATE_LIMITED } from "../policy/engine";
 import { MessageView } from "../policy/view";
-import { PROP_CLUSTER, PROP_PROTOCOL, exposeString } from "./expose";
+import { PROP_CLUSTER, PROP_ERRORS, PROP_FIRST_METHOD, PROP_LAST_METHOD, PROP_PROTOCOL, PROP_REQUESTS, exposeBytes, exposeInt, exposeString } from "./expose";
 import { BufferPump } from "./pump";
 import { Rewriter } from "./rewriter";
 import { SubstituteTable } from "./substitutes";
 import { ConnectionTimers } from "./timers";
 import { ACT_ABORTED, ACT_DELAYED, ACT_DENIED, ACT_HOLD_OVERFLOW, ACT_POLICY_CLOSED, ACT_RATE_LIMITED, ACT_REWRITE_FAILURES,
-  ACT_ROUTED, ACT_ROUTE_ERRORS, ACT_ROUTE_MISMATCH, ACT_ROUTE_TOO_LATE, ProtocolStats } from "./stats";
+  ACT_ROUTE_ERRORS, ACT_ROUTE_MISMATCH, ACT_ROUTE_TOO_LATE, ProtocolStats } from "./stats";
+import { PendingSeries, STATUS_OK } from "../telemetry/series";
 
 /** No routes configured. */
 export const ROUTE_OFF: i32 = 0;
@@ -39,6 +40,9 @@ export const ROUTE_WAITING: i32 = 1;
 export const ROUTE_DECIDED: i32 = 2;
 /** tcp_proxy had to pick before the first request was parsed (no early data, or the wait expired). */
 export const ROUTE_TOO_LATE: i32 = 3;
+
+/** Bytes of a method name kept for the connection summary. */
+const SUMMARY_METHOD_BYTES: i32 = 128;
 
 /** Largest partial reply carried over to the next read while substituted replies are due. */
 const CARRY_MAX: i32 = 64 * 1024;
@@ -92,11 +96,83 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
   /** The last rejection's verdict (VERDICT_*), for protocols that pick an error code by cause. */
   protected rejectVerdict: i32 = VERDICT_ALLOW;
 
+  // ---- telemetry state ----
+  private pending: PendingSeries;
+  private summaryRequests: i64 = 0;
+  private summaryErrors: i64 = 0;
+  private firstMethod: Uint8Array | null = null;
+  private lastMethod: Uint8Array = new Uint8Array(SUMMARY_METHOD_BYTES);
+  private lastMethodLen: i32 = 0;
+
   constructor(id: u32, root: RootContext, protected cfg: FilterConfig, protected stats: ProtocolStats,
     private protocolName: string, protected req: Q, protected rep: P, protected view: MessageView,
-    protected enforcement: Enforcement) {
+    protected enforcement: Enforcement, fifoReplies: bool, maxPending: i32) {
     super(id, root);
     this.enforcing = cfg.enforces();
+    this.pending = new PendingSeries(fifoReplies, maxPending);
+  }
+
+  // ---- telemetry (called by subclasses) ----
+
+  /**
+   * A request of (service, method): counted in its series; `id` is what its reply will be
+   * correlated by, when one is expected. Also feeds the connection summary.
+   */
+  protected countRequest(sp: usize, sl: i32, mp: usize, ml: i32, bytes: i64, id: i64, expectsReply: bool): void {
+    const table = this.stats.series;
+    const s = table.lookup(sp, sl, mp, ml);
+    s.dRequests++;
+    s.dRequestBytes += bytes;
+    table.touch(s);
+    if (expectsReply) {
+      this.pending.push(id, s);
+      this.stats.dActive++;
+    }
+    this.summaryRequests++;
+    const n = min(ml, SUMMARY_METHOD_BYTES);
+    if (this.firstMethod == null) {
+      const first = new Uint8Array(n);
+      memory.copy(first.dataStart, mp, n);
+      this.firstMethod = first;
+    }
+    memory.copy(this.lastMethod.dataStart, mp, n);
+    this.lastMethodLen = n;
+  }
+
+  /** The reply to request `id` (STATUS_*), its size, and its duration in µs (< 0: not timed). */
+  protected countReply(id: i64, status: i32, bytes: i64, durationUs: i64): void {
+    const table = this.stats.series;
+    const pending = this.pending;
+    let s = pending.take(id);
+    if (pending.dropped != 0) { this.stats.dActive -= pending.dropped; pending.dropped = 0; }
+    if (s == null) s = table.lookup(0, 0, 0, 0); // a reply to nothing tracked: the protocol-wide series
+    else this.stats.dActive--;
+    unchecked(s.dResponses[status]++);
+    s.dResponseBytes += bytes;
+    table.touch(s);
+    if (durationUs >= 0) s.recordDuration(durationUs);
+    if (status != STATUS_OK) this.summaryErrors++;
+  }
+
+  /**
+   * Whether this answered request gets a log line: Envoy would print it at the configured level
+   * (checked first, so a dropped line costs neither a random draw nor its text) and the sample
+   * (telemetry.log.sample_percent) picks it.
+   */
+  protected sampled(): bool {
+    const ppm = this.cfg.logSamplePpm;
+    if (ppm == 0 || !logEnabled(<LogLevel>this.cfg.logLevel)) return false;
+    return ppm >= 1000000 || <u32>((<u64>randomU32() * 1000000) >> 32) < ppm;
+  }
+
+  /** Requests, errors, first and last method: filter state for tcp_proxy's access log. */
+  private exposeSummary(): void {
+    if (this.cfg.expose == Expose.Off) return;
+    exposeInt(PROP_REQUESTS, this.summaryRequests);
+    exposeInt(PROP_ERRORS, this.summaryErrors);
+    const first = this.firstMethod;
+    if (first != null) exposeBytes(PROP_FIRST_METHOD, first.dataStart, first.length);
+    if (this.summaryRequests > 0) exposeBytes(PROP_LAST_METHOD, this.lastMethod.dataStart, this.lastMethodLen);
   }
 
   onNewConnection(): Action {
@@ -165,7 +241,7 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     if (this.cfg.routing.onMismatch == OnMismatch.Allow) return VERDICT_ALLOW;
     this.rejectText = this.cfg.routing.mismatchMessage;
     this.rejectVerdict = VERDICT_DENY;
-    this.stats.count(ACT_DENIED);
+    this.stats.countPolicy(ACT_DENIED, -1);
     return VERDICT_DENY;
   }
 
@@ -181,7 +257,7 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     const c = engine.pickCluster(r);
     const res = callForeignFunction("set_envoy_filter_state", engine.clusterArgs(r, c));
     if (res == WasmResult.Ok) {
-      this.stats.count(ACT_ROUTED);
+      this.stats.countRouted(r, c);
       if (this.cfg.expose != Expose.Off) exposeString(PROP_CLUSTER, engine.clusterName(r, c));
     } else {
       this.stats.count(ACT_ROUTE_ERRORS);
@@ -205,11 +281,11 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     if (v != VERDICT_ALLOW) {
       this.rejectText = engine.policies[engine.policy].message;
       this.rejectVerdict = v;
-      this.stats.count(v == VERDICT_DENY ? ACT_DENIED : v == VERDICT_ABORT ? ACT_ABORTED : ACT_RATE_LIMITED);
+      this.stats.countPolicy(v == VERDICT_DENY ? ACT_DENIED : v == VERDICT_ABORT ? ACT_ABORTED : ACT_RATE_LIMITED, engine.policy);
       return v;
     }
     if (engine.delayMs > 0) {
-      this.stats.count(ACT_DELAYED);
+      this.stats.countPolicy(ACT_DELAYED, engine.delayPolicy);
       const until = now + <i64>engine.delayMs * 1000000;
       if (until > this.delayUntilNs) this.delayUntilNs = until;
       this.enforcement.timers.arm(this);
@@ -452,6 +528,8 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
   }
 
   onDownstreamClose(peer: PeerType): void {
+    this.stats.dActive -= this.pending.clear();
+    this.exposeSummary();
     this.stats.flush();
   }
 

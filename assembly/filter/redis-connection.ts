@@ -7,13 +7,14 @@ import { RootContext } from "../abi/context";
 import { log } from "../abi/hostcalls";
 import { LogLevel } from "../abi/types";
 import { RedisReplyDecoder, RedisRequestDecoder, RedisSession, RedisLimits, REPLY_MATCHED, REPLY_OUT_OF_BAND } from "../protocols/redis";
-import { writeRedisAuth, writeRedisError, writeRedisPing, writeRedisSimple } from "../protocols/redis/substitute";
+import { writeRedisAuth, writeRedisDiscard, writeRedisError, writeRedisPing, writeRedisSimple } from "../protocols/redis/substitute";
 import { EV_MESSAGE } from "../protocols/codec";
 import { FilterConfig } from "../config/config";
 import { Field, RedisAuthConfig } from "../config/policy-config";
 import { VERDICT_ALLOW } from "../policy/engine";
 import { MessageView } from "../policy/view";
 import { ACT_AUTH_FAILURES, ProtocolStats } from "./stats";
+import { STATUS_ERROR, STATUS_OK } from "../telemetry/series";
 import { Enforcement, ProtocolConnection } from "./protocol-connection";
 import { SUB_ERROR, SUB_OK, SUB_SWALLOW, Substitute } from "./substitutes";
 import { PROP_ID, PROP_KEY, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, exposeBytes, exposeInt, exposeString } from "./expose";
@@ -23,6 +24,7 @@ const NOAUTH = "NOAUTH Authentication required.";
 const NOAUTH_HELLO = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
 const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 const AUTH_ARITY = "ERR wrong number of arguments for 'auth' command";
+const EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
 
 /** Decodes the requests the filter writes itself, so the session sees what the server will see. */
 let synthetic: RedisRequestDecoder | null = null;
@@ -58,10 +60,13 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
   private auth: RedisAuthConfig | null;
   private authenticated: bool = false;
   private credentialsSent: bool = false;
+  /** Between MULTI and EXEC/DISCARD as forwarded, and whether a command in it was rejected. */
+  private inMulti: bool = false;
+  private multiRejected: bool = false;
 
   constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats, enforcement: Enforcement) {
     const req = new RedisRequestDecoder(cfg.redis.limits);
-    super(id, root, cfg, stats, PROTOCOL_NAME, req, new RedisReplyDecoder(cfg.redis.limits), new RedisView(req), enforcement);
+    super(id, root, cfg, stats, PROTOCOL_NAME, req, new RedisReplyDecoder(cfg.redis.limits), new RedisView(req), enforcement, true, cfg.redis.maxPending);
     this.session = new RedisSession(cfg.redis.maxPending);
     this.auth = cfg.redis.auth;
   }
@@ -90,10 +95,11 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
       const auth = this.auth;
       if (auth != null && auth.enforcesDownstream() && this.authenticate(auth, now)) return;
       if (verdict == VERDICT_ALLOW) verdict = this.applyPolicies(now);
+      if (this.transaction(verdict, now)) return;
       if (verdict != VERDICT_ALLOW) { this.substitute(SUB_ERROR, "ERR " + this.rejectText, now); return; }
     }
     this.session.onRequest(req, now);
-    this.stats.dRequests++;
+    this.countRequest(0, 0, req.methodPtr(), req.methodLen(), req.end() - req.start(), this.session.lastRequestId(), this.session.lastRequestExpectsReply());
     if (this.exposeRequest()) {
       exposeBytes(PROP_METHOD, req.methodPtr(), req.methodLen());
       exposeBytes(PROP_KEY, req.hasKey() ? req.keyPtr() : 0, req.hasKey() ? req.keyLen() : 0);
@@ -105,6 +111,29 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     if (this.cfg.logRequests && this.session.lastRequestExpectsReply() && !this.session.overflowed()) {
       this.logKeys.push(req.hasKey() ? String.UTF8.decodeUnsafe(req.keyPtr(), req.keyLen()) : "");
     }
+  }
+
+  /**
+   * Keeps MULTI/EXEC as Redis has it: a command rejected inside a transaction makes its EXEC fail
+   * (EXECABORT, nothing runs), as a command Redis itself refuses at queue time would — so the EXEC
+   * goes upstream as DISCARD. A rejected EXEC is a DISCARD too (a PING would leave the server
+   * queueing). Returns true when the request was handled here.
+   */
+  private transaction(verdict: i32, now: i64): bool {
+    const req = this.req;
+    if (isMethod(req, "EXEC") && this.inMulti) {
+      this.inMulti = false;
+      if (verdict == VERDICT_ALLOW && !this.multiRejected) return false;
+      this.substitute(SUB_ERROR, verdict == VERDICT_ALLOW ? EXECABORT : "ERR " + this.rejectText, now, true);
+      return true;
+    }
+    if (verdict != VERDICT_ALLOW) {
+      if (this.inMulti) this.multiRejected = true;
+      return false;
+    }
+    if (isMethod(req, "MULTI")) { this.inMulti = true; this.multiRejected = false; }
+    else if (isMethod(req, "DISCARD")) this.inMulti = false;
+    return false;
   }
 
   /**
@@ -171,18 +200,19 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     out.utf8("\r\n");
     this.replaceRequest();
     this.track(mark, now, -1, "");
-    this.stats.dRequests++;
+    this.countRequest(0, 0, req.methodPtr(), req.methodLen(), req.end() - req.start(), this.session.lastRequestId(), this.session.lastRequestExpectsReply());
   }
 
-  /** The request becomes PING; its reply will become `kind` with `text`. */
-  private substitute(kind: i32, text: string, now: i64): void {
+  /** The request becomes PING (or DISCARD); its reply will become `kind` with `text`. */
+  private substitute(kind: i32, text: string, now: i64, discard: bool = false): void {
     if (!this.requestEditable()) { this.closeForRejection(); return; }
     const edits = this.reqEdits;
     const mark = edits.mark();
-    writeRedisPing(edits.sink);
+    if (discard) writeRedisDiscard(edits.sink); else writeRedisPing(edits.sink);
     this.replaceRequest();
     this.track(mark, now, kind, text);
-    this.stats.dRequests++;
+    const req = this.req;
+    this.countRequest(0, 0, req.methodPtr(), req.methodLen(), req.end() - req.start(), this.session.lastRequestId(), this.session.lastRequestExpectsReply());
   }
 
   /**
@@ -203,27 +233,31 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     if (match == REPLY_OUT_OF_BAND) { this.stats.dOutOfBand++; return; }
     if (match == REPLY_MATCHED && this.subs.size > 0) {
       const sub = this.subs.take(this.session.matchedId());
-      if (sub != null) { this.rewriteReply(sub); return; }
+      if (sub != null) { this.rewriteReply(sub, now); return; }
     }
-    if (rep.isError()) this.stats.dError++; else this.stats.dOk++;
-    if (match == REPLY_MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
+    // A multi-channel (UN)SUBSCRIBE is answered once per channel: its last answer completes it.
+    if (match != REPLY_MATCHED) this.countReply(-1, rep.isError() ? STATUS_ERROR : STATUS_OK, rep.end() - rep.start(), -1);
+    else if (this.session.matchedFinal()) {
+      this.countReply(this.session.matchedId(), rep.isError() ? STATUS_ERROR : STATUS_OK, rep.end() - rep.start(),
+        (now - this.session.matchedStartNs()) / 1000);
+    }
     if (this.exposeReply()) {
       exposeString(PROP_RESPONSE_STATUS, rep.isError() ? "error" : "ok");
       exposeBytes(PROP_RESPONSE_CODE, rep.isError() ? rep.errorCodePtr() : 0, rep.isError() ? rep.errorCodeLen() : 0);
     }
-    // A multi-channel (UN)SUBSCRIBE is answered once per channel: log it once, on the last.
-    if (this.cfg.logRequests && match == REPLY_MATCHED && this.session.matchedFinal()) this.logReply(now);
+    // log a multi-channel (UN)SUBSCRIBE once, on its last answer
+    if (this.cfg.logRequests && match == REPLY_MATCHED && this.session.matchedFinal()) {
+      if (this.sampled()) this.logReply(now); else if (this.logKeys.length > 0) this.logKeys.shift();
+    }
   }
 
-  private rewriteReply(sub: Substitute): void {
+  private rewriteReply(sub: Substitute, now: i64): void {
     const edits = this.repEdits;
-    edits.mark();
-    if (sub.kind == SUB_ERROR) {
-      writeRedisError(edits.sink, sub.text);
-      this.stats.dError++;
-    } else if (sub.kind == SUB_OK) {
-      writeRedisSimple(edits.sink, "OK");
-      this.stats.dOk++;
+    const mark = edits.mark();
+    if (sub.kind == SUB_ERROR || sub.kind == SUB_OK) {
+      if (sub.kind == SUB_ERROR) writeRedisError(edits.sink, sub.text); else writeRedisSimple(edits.sink, "OK");
+      this.countReply(sub.id, sub.kind == SUB_ERROR ? STATUS_ERROR : STATUS_OK, edits.sink.length - mark,
+        (now - this.session.matchedStartNs()) / 1000);
     } else if (this.rep.isError()) {
       this.stats.count(ACT_AUTH_FAILURES);
       log(LogLevel.Warn, "metawire redis: connection " + this.id.toString() + ": the server refused the configured upstream credentials (" +
@@ -240,7 +274,7 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     if (key.length > 0) line += " key=" + key;
     line += rep.isError() ? " -> error " + String.UTF8.decodeUnsafe(rep.errorCodePtr(), rep.errorCodeLen()) : " -> ok";
     line += " " + ((now - s.matchedStartNs()) / 1000).toString() + "us";
-    log(LogLevel.Info, line);
+    log(this.cfg.logLevel, line);
   }
 }
 

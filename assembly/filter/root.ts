@@ -19,6 +19,8 @@ export class MetawireRoot extends RootContext {
   private stats: StaticArray<ProtocolStats> = [new ProtocolStats(), new ProtocolStats(), new ProtocolStats()];
   readonly timers: ConnectionTimers = new ConnectionTimers();
   private enforcement: Enforcement | null = null;
+  private flushIntervalNs: i64 = 0;
+  private lastFlushNs: i64 = 0;
 
   onConfigure(size: i32): bool {
     refreshLogLevel();
@@ -29,10 +31,12 @@ export class MetawireRoot extends RootContext {
     }
     for (let p = 0; p < PROTOCOL_NAMES.length; p++) {
       this.stats[p] = new ProtocolStats();
-      if (cfg.auto || p == <i32>cfg.protocol) this.stats[p].define(PROTOCOL_NAMES[p]);
+      if (cfg.auto || p == <i32>cfg.protocol) this.stats[p].define(PROTOCOL_NAMES[p], cfg);
     }
     this.cfg = cfg;
     this.enforcement = new Enforcement(new PolicyEngine(cfg), this.timers);
+    this.flushIntervalNs = <i64>cfg.flushIntervalMs * 1000000;
+    this.timers.setIdlePeriod(<u32>cfg.flushIntervalMs);
     log(LogLevel.Info, "metawire: configured for " + (cfg.auto ? "auto (redis, thrift, dubbo)" : PROTOCOL_NAMES[<i32>cfg.protocol]) +
       (cfg.routes.length > 0 ? ", " + cfg.routes.length.toString() + " route(s)" : "") +
       (cfg.policies.length > 0 ? ", " + cfg.policies.length.toString() + " polic" + (cfg.policies.length == 1 ? "y" : "ies") : ""));
@@ -56,6 +60,11 @@ export class MetawireRoot extends RootContext {
   }
 
   onTick(): void {
-    this.timers.tick(monotonicNs());
+    const now = monotonicNs();
+    this.timers.tick(now);
+    if (this.flushIntervalNs > 0 && now - this.lastFlushNs >= this.flushIntervalNs) {
+      this.lastFlushNs = now;
+      for (let p = 0; p < this.stats.length; p++) this.stats[p].flushNow();
+    }
   }
 }

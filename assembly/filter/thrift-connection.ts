@@ -15,12 +15,15 @@ import { MessageView } from "../policy/view";
 import { ProtocolStats } from "./stats";
 import { Enforcement, ProtocolConnection } from "./protocol-connection";
 import { SUB_ERROR, Substitute } from "./substitutes";
+import { STATUS_EXCEPTION } from "../telemetry/series";
 import { PROP_HEADER_PREFIX, PROP_ID, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, PROP_SERVICE,
   exposeBytes, exposeInt, exposeString } from "./expose";
 
 /** TApplicationException type of the replies the filter writes (INTERNAL_ERROR). */
 const APP_EXCEPTION_TYPE: i32 = 6;
 const PROTOCOL_BYTES = Uint8Array.wrap(String.UTF8.encode("thrift"));
+/** Correlation id of a reply that matched no call (seqids are i32, so this is never one). */
+const NOT_TRACKED: i64 = -1 - <i64>0x80000000;
 
 class ThriftView extends MessageView {
   constructor(private req: ThriftDecoder) { super(); }
@@ -54,13 +57,14 @@ export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDe
 
   constructor(id: u32, root: RootContext, cfg: FilterConfig, stats: ProtocolStats, enforcement: Enforcement) {
     const req = new ThriftDecoder(cfg.thrift.limits);
-    super(id, root, cfg, stats, "thrift", req, new ThriftDecoder(cfg.thrift.limits), new ThriftView(req), enforcement);
+    super(id, root, cfg, stats, "thrift", req, new ThriftDecoder(cfg.thrift.limits), new ThriftView(req), enforcement, false, cfg.thrift.maxPending);
     this.session = new ThriftSession(cfg.thrift.maxPending);
   }
 
   protected onRequestMessage(now: i64): void {
     const req = this.req;
-    this.stats.dRequests++;
+    this.countRequest(req.servicePtr(), req.serviceLen(), req.methodPtr(), req.methodLen(), req.end() - req.start(), req.seqId(),
+      req.messageType() != MSG_ONEWAY);
     if (this.enforcing) {
       let verdict = this.routeRequest();
       if (verdict == VERDICT_ALLOW) verdict = this.applyPolicies(now);
@@ -105,17 +109,18 @@ export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDe
     const match = this.session.onReply(rep);
     if (match == REPLY_MATCHED && this.subs.size > 0 && answersReserved(rep)) {
       const sub = this.subs.take(this.session.matchedSeqId());
-      if (sub != null) { this.rewriteReply(sub); return; }
+      if (sub != null) { this.rewriteReply(sub, now); return; }
     }
-    const status = rep.replyStatus();
-    if (status == REPLY_STATUS_SUCCESS) this.stats.dOk++; else this.stats.dError++;
-    if (match == REPLY_MATCHED) this.stats.recordDuration((now - this.session.matchedStartNs()) / 1000);
+    const status = rep.replyStatus(); // REPLY_STATUS_* are the telemetry's STATUS_* (ok, error, exception)
+    if (match == REPLY_MATCHED) {
+      this.countReply(this.session.matchedSeqId(), status, rep.end() - rep.start(), (now - this.session.matchedStartNs()) / 1000);
+    } else this.countReply(NOT_TRACKED, status, rep.end() - rep.start(), -1);
     if (this.exposeReply()) {
       exposeString(PROP_RESPONSE_STATUS, statusName(status));
       exposeString(PROP_RESPONSE_CODE, status == REPLY_STATUS_EXCEPTION ? rep.appExceptionType().toString() : "");
     }
-    if (this.cfg.logRequests && match == REPLY_MATCHED) {
-      log(LogLevel.Info, "thrift seqid=" + this.session.matchedSeqId().toString() + " " +
+    if (this.cfg.logRequests && match == REPLY_MATCHED && this.sampled()) {
+      log(this.cfg.logLevel, "thrift seqid=" + this.session.matchedSeqId().toString() + " " +
         String.UTF8.decodeUnsafe(this.session.matchedMethodPtr(), this.session.matchedMethodLen()) + " -> " + statusName(status) +
         (status == REPLY_STATUS_EXCEPTION ? " type=" + rep.appExceptionType().toString() : "") +
         " " + ((now - this.session.matchedStartNs()) / 1000).toString() + "us");
@@ -123,13 +128,13 @@ export class ThriftConnection extends ProtocolConnection<ThriftDecoder, ThriftDe
   }
 
   /** The server's answer to the reserved method becomes the policy's TApplicationException. */
-  private rewriteReply(sub: Substitute): void {
+  private rewriteReply(sub: Substitute, now: i64): void {
     const edits = this.repEdits;
-    edits.mark();
+    const mark = edits.mark();
     writeThriftAppException(edits.sink, sub.transport, sub.protocol, sub.lax, sub.method.dataStart, sub.method.length,
       <i32>sub.id, sub.headerSeqId, sub.headerFlags, APP_EXCEPTION_TYPE, sub.text);
     this.replaceReply();
-    this.stats.dError++;
+    this.countReply(sub.id, STATUS_EXCEPTION, edits.sink.length - mark, (now - this.session.matchedStartNs()) / 1000);
   }
 }
 

@@ -1,11 +1,11 @@
 // Routes and policies evaluated against one request. One engine per plugin configuration per VM
 // (Envoy worker): token buckets of scope "worker" live here; "shared" buckets live in shared data
 // (one per vm_id, i.e. per Envoy process) and are updated with compare-and-swap.
-import { Policy, PolicyAction, LimitScope, Route } from "../config/policy-config";
+import { Policy, PolicyAction, LimitScope, Route, StringMatcher } from "../config/policy-config";
 import { FilterConfig } from "../config/config";
 import { getSharedData, randomU32, setSharedData, sharedCas } from "../abi/hostcalls";
 import { WasmResult } from "../abi/types";
-import { matchesAll } from "./match";
+import { RuleTable } from "./rule-table";
 import { MessageView } from "./view";
 
 export const VERDICT_ALLOW: i32 = 0;
@@ -22,6 +22,8 @@ const CAS_ATTEMPTS = 16;
 export class PolicyEngine {
   readonly routes: Array<Route>;
   readonly policies: Array<Policy>;
+  private routeRules: RuleTable;
+  private policyRules: RuleTable;
   /** Per route, per weighted cluster: the serialized SetEnvoyFilterStateArguments, built once. */
   private routeArgs: Array<Array<Uint8Array>> = [];
   // worker-scope buckets, indexed like policies
@@ -34,14 +36,21 @@ export class PolicyEngine {
   verdict: i32 = VERDICT_ALLOW;
   /** Index of the policy that rejected the request (or -1). */
   policy: i32 = -1;
-  /** Longest delay any matching fault policy drew for the request (0 = none). */
+  /** Longest delay any matching fault policy drew for the request (0 = none), and its policy. */
   delayMs: u32 = 0;
+  delayPolicy: i32 = -1;
   /** Shared buckets whose CAS kept failing and were admitted (fail open). */
   casGiveUps: i64 = 0;
 
   constructor(cfg: FilterConfig) {
     this.routes = cfg.routes;
     this.policies = cfg.policies;
+    const routeMatchers = new Array<Array<StringMatcher>>();
+    for (let r = 0; r < cfg.routes.length; r++) routeMatchers.push(cfg.routes[r].matchers);
+    this.routeRules = new RuleTable(routeMatchers);
+    const policyMatchers = new Array<Array<StringMatcher>>();
+    for (let p = 0; p < cfg.policies.length; p++) policyMatchers.push(cfg.policies[p].matchers);
+    this.policyRules = new RuleTable(policyMatchers);
     for (let r = 0; r < this.routes.length; r++) {
       const cl = this.routes[r].clusters;
       const args = new Array<Uint8Array>(cl.length);
@@ -61,9 +70,9 @@ export class PolicyEngine {
 
   /** Index of the first route whose matchers all hold, or NO_ROUTE. */
   route(view: MessageView): i32 {
-    const routes = this.routes;
-    for (let i = 0, n = routes.length; i < n; i++) {
-      if (matchesAll(unchecked(routes[i]).matchers, view)) return i;
+    const rules = this.routeRules;
+    for (let i = 0, n = this.routes.length; i < n; i++) {
+      if (rules.matches(i, view)) return i;
     }
     return NO_ROUTE;
   }
@@ -98,14 +107,16 @@ export class PolicyEngine {
     this.verdict = VERDICT_ALLOW;
     this.policy = -1;
     this.delayMs = 0;
+    this.delayPolicy = -1;
     const policies = this.policies;
+    const rules = this.policyRules;
     for (let i = 0, n = policies.length; i < n; i++) {
+      if (!rules.matches(i, view)) continue;
       const p = unchecked(policies[i]);
-      if (!matchesAll(p.matchers, view)) continue;
       if (p.action == PolicyAction.Deny) { this.reject(VERDICT_DENY, i); return; }
       if (p.action == PolicyAction.Fault) {
         if (p.abortPpm > 0 && draw(p.abortPpm)) { this.reject(VERDICT_ABORT, i); return; }
-        if (p.delayPpm > 0 && p.delayMs > this.delayMs && draw(p.delayPpm)) this.delayMs = p.delayMs;
+        if (p.delayPpm > 0 && p.delayMs > this.delayMs && draw(p.delayPpm)) { this.delayMs = p.delayMs; this.delayPolicy = i; }
         continue;
       }
       const admitted = p.scope == LimitScope.Shared ? this.takeShared(i, p, nowNs) : this.takeLocal(i, p, nowNs);

@@ -68,7 +68,7 @@ describe("plugin configuration", () => {
   });
 
   it("names the JSON path and the reason of the first problem", () => {
-    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, redis, thrift, dubbo, routes, routing, policies, max_hold_bytes)");
+    rejects('{"protocl":"redis"}', "$.protocl: unknown field (allowed: protocol, on_error, expose, log_requests, telemetry, redis, thrift, dubbo, routes, routing, policies, max_hold_bytes)");
     rejects('{"protocol":"memcached"}', '$.protocol: expected one of redis, thrift, dubbo, auto, got "memcached"');
     rejects('{"dubbo":{"max_depth":0}}', "$.dubbo.max_depth: expected an integer from 1 to 256, got 0.0");
     rejects('{"thrift":{"max_depth":65}}', "$.thrift.max_depth: expected an integer from 1 to 64, got 65.0");
@@ -421,5 +421,77 @@ describe("routes, routing, policies, max_hold_bytes and redis.auth", () => {
   it("reports only the first of several problems", () => {
     rejects('{"routes":[{"name":"r"}],"policies":[{"name":"p"}]}', "$.routes[0]: expected exactly one of cluster, clusters, got none");
     rejects('{"redis":{"max_depth":0,"auth":{}},"max_hold_bytes":-1}', "$.redis.max_depth: expected an integer from 1 to 1024, got 0.0");
+  });
+});
+
+describe("telemetry and credential limits", () => {
+  it("defaults: series per service and method, 1000 of them, no request log (info, every request once on)", () => {
+    const cfg = parseConfig(utf8("{}"))!;
+    expect(cfg.telemetrySeries).toBe(true);
+    expect(cfg.maxSeries).toBe(1000);
+    expect(cfg.logRequests).toBe(false);
+    expect(cfg.logLevel).toBe(2);
+    expect(cfg.logSamplePpm).toBe(1000000);
+    const empty = parseConfig(utf8('{"telemetry":{}}'))!;
+    expect(empty.logRequests).toBe(false);
+    expect(empty.telemetrySeries).toBe(true);
+    const legacy = parseConfig(utf8('{"log_requests":true}'))!;
+    expect(legacy.logRequests).toBe(true);
+    expect(legacy.logLevel).toBe(2);
+    expect(legacy.logSamplePpm).toBe(1000000);
+  });
+
+  it("reads series, max_series and log (its presence turns logging on; levels as proxy-wasm numbers them)", () => {
+    const cfg = parseConfig(utf8('{"telemetry":{"series":false,"max_series":0,"log":{"level":"debug","sample_percent":12.5}}}'))!;
+    expect(cfg).not.toBeNull(configError);
+    expect(cfg.telemetrySeries).toBe(false);
+    expect(cfg.maxSeries).toBe(0);
+    expect(cfg.logRequests).toBe(true);
+    expect(cfg.logLevel).toBe(1);
+    expect(cfg.logSamplePpm).toBe(125000);
+    expect(parseConfig(utf8('{"telemetry":{"max_series":100000}}'))!.maxSeries).toBe(100000);
+    const levels = ["trace", "debug", "info", "warn", "error", "critical"];
+    for (let i = 0; i < levels.length; i++) {
+      expect(parseConfig(utf8('{"telemetry":{"log":{"level":"' + levels[i] + '"}}}'))!.logLevel).toBe(i, levels[i]);
+    }
+    const on = parseConfig(utf8('{"log_requests":false,"telemetry":{"log":{}}}'))!;
+    expect(on.logRequests).toBe(true);
+    expect(on.logLevel).toBe(2);
+    expect(on.logSamplePpm).toBe(1000000);
+    expect(parseConfig(utf8('{"telemetry":{"log":{"sample_percent":0}}}'))!.logSamplePpm).toBe(0);
+    expect(parseConfig(utf8('{"telemetry":{"log":{"sample_percent":100}}}'))!.logSamplePpm).toBe(1000000);
+    expect(parseConfig(utf8('{"telemetry":{"log":{"sample_percent":0.0001}}}'))!.logSamplePpm).toBe(1);
+    expect(parseConfig(utf8('{"telemetry":{"log":{"sample_percent":50}}}'))!.logSamplePpm).toBe(500000);
+  });
+
+  it("names the path and reason of telemetry errors", () => {
+    rejects('{"telemetry":true}', "$.telemetry: expected an object, got boolean");
+    rejects('{"telemetry":{"histograms":false}}', "$.telemetry.histograms: unknown field (allowed: series, max_series, flush_interval_ms, log)");
+    rejects('{"telemetry":{"series":"yes"}}', "$.telemetry.series: expected true or false, got string");
+    rejects('{"telemetry":{"max_series":100001}}', "$.telemetry.max_series: expected an integer from 0 to 100000, got 100001.0");
+    rejects('{"telemetry":{"max_series":-1}}', "$.telemetry.max_series: expected an integer from 0 to 100000, got -1.0");
+    rejects('{"telemetry":{"max_series":1.5}}', "$.telemetry.max_series: expected an integer from 0 to 100000, got 1.5");
+    rejects('{"telemetry":{"log":"debug"}}', "$.telemetry.log: expected an object, got string");
+    rejects('{"telemetry":{"log":{"format":"json"}}}', "$.telemetry.log.format: unknown field (allowed: level, sample_percent)");
+    rejects('{"telemetry":{"log":{"level":"verbose"}}}', '$.telemetry.log.level: expected one of trace, debug, info, warn, error, critical, got "verbose"');
+    rejects('{"telemetry":{"log":{"level":2}}}', "$.telemetry.log.level: expected a string, got number");
+    rejects('{"telemetry":{"log":{"sample_percent":100.5}}}', "$.telemetry.log.sample_percent: expected a number from 0 to 100, got 100.5");
+    rejects('{"telemetry":{"log":{"sample_percent":-1}}}', "$.telemetry.log.sample_percent: expected a number from 0 to 100, got -1.0");
+    rejects('{"telemetry":{"log":{"sample_percent":"50"}}}', "$.telemetry.log.sample_percent: expected a number from 0 to 100, got string");
+  });
+
+  it("limits downstream credentials to the 128 bytes the filter keeps of an AUTH argument; upstream ones are not compared", () => {
+    const p128 = "p".repeat(128), e64 = "é".repeat(64);
+    const cfg = parseConfig(utf8('{"redis":{"auth":{"password":"' + p128 + '","users":[{"username":"' + e64 + '","password":"' + p128 + '"}]}}}'))!;
+    expect(cfg).not.toBeNull(configError);
+    expect(cfg.redis.auth!.password!.length).toBe(128);
+    expect(cfg.redis.auth!.users[0].username.length).toBe(128);
+    const why = " (the filter compares the bytes it keeps of each AUTH argument)";
+    rejects('{"redis":{"auth":{"password":"' + p128 + 'p"}}}', "$.redis.auth.password: at most 128 bytes" + why + ", got 129");
+    rejects('{"redis":{"auth":{"users":[{"username":"' + e64 + 'é","password":"p"}]}}}', "$.redis.auth.users[0].username: at most 128 bytes" + why + ", got 130");
+    rejects('{"redis":{"auth":{"users":[{"username":"u","password":"' + p128 + 'x"}]}}}', "$.redis.auth.users[0].password: at most 128 bytes" + why + ", got 129");
+    const up = parseConfig(utf8('{"redis":{"auth":{"upstream":{"username":"' + p128 + 'u","password":"' + p128 + p128 + '"}}}}'))!;
+    expect(up).not.toBeNull(configError);
+    expect(up.redis.auth!.upstreamPassword!.length).toBe(256);
   });
 });

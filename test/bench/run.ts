@@ -22,16 +22,17 @@ import { codecBenchmarks, CODEC_BENCH_HEAD, CODEC_BENCH_TITLE, thriftCodecBenchm
 import { thriftScenarios, throughThriftLibrary, wireName, type ThriftScenario } from "./thrift-scenarios.js";
 import { dubboScenarios, throughHessian } from "./dubbo-scenarios.js";
 import { routeClusters, ruleSets } from "./policy-configs.js";
+import { legacyCounter } from "../support/metawire-metrics.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
-/** BENCH_ONLY=thrift,dubbo runs those tables only (default: redis,thrift,dubbo,policy). */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "redis,thrift,dubbo,policy").split(",").map((p) => p.trim()));
+/** BENCH_ONLY=thrift,dubbo runs those tables only (default: redis,thrift,dubbo,policy,telemetry). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "redis,thrift,dubbo,policy,telemetry").split(",").map((p) => p.trim()));
 
 interface Measured { nsPerRequest: number; guestNsPerRequest: number; hostCallsPerRequest: number }
 
 interface HarnessOptions {
   /**
-   * Check on metawire's counters (metawire.<protocol>.*) that the measured run decoded every
+   * Check on metawire's counters (metawire_*{protocol}) that the measured run decoded every
    * request and every reply, so a stream the filter gave up on (passthrough) cannot pass for fast.
    */
   protocol?: string;
@@ -46,7 +47,7 @@ interface HarnessOptions {
 async function throughHarness(wasm: Uint8Array, s: Scenario, config = "{}", opts: HarnessOptions = {}): Promise<Measured> {
   const { protocol, fullWarmup = false, repeats = 1, connection = {} } = opts;
   const vm = await WasmVm.load(wasm, { pluginConfig: config, logLevel: 3 });
-  const counter = (name: string) => Number(vm.metrics.value(`metawire.${protocol}.${name}`) ?? 0n);
+  const counter = (name: string) => legacyCounter(vm.metrics, protocol!, name);
   const verified = (measure: () => { ms: number; calls: number; guestNs: number }) => {
     if (!protocol) return measure();
     const before = ["requests_total", "replies_ok"].map(counter);
@@ -203,6 +204,36 @@ async function policyTable(metawire: Uint8Array): Promise<void> {
   console.log("Non-matching rules are the worst case: every request tests every rule. Routes: the first request routes, every later one is checked against its route (route_mismatch_total).");
 }
 
+/**
+ * What request telemetry costs per request. There is no switch that turns it off: the filter always
+ * counts per protocol. `telemetry.series: false` keeps only those per-protocol series (no
+ * service/method lookup, one series for every request), so "series off" is the floor, and the
+ * per-request log line is measured on top of the default.
+ */
+async function telemetryTable(metawire: Uint8Array): Promise<void> {
+  const variants: { name: string; config: object }[] = [
+    { name: "series per method (default)", config: { protocol: "redis" } },
+    { name: "series off (per protocol only)", config: { protocol: "redis", telemetry: { series: false } } },
+    { name: "series per method + log, sampled 0 %", config: { protocol: "redis", telemetry: { log: { level: "debug", sample_percent: 0 } } } },
+    { name: "series per method + log, every request", config: { protocol: "redis", telemetry: { log: { level: "debug", sample_percent: 100 } } } },
+  ];
+  const rows: (string | number)[][] = [];
+  for (const name of ["GET 100 B, pipelined ×16", "SET 100 B, one per read"]) {
+    const s = scenarios(SCALE).find((x) => x.name === name)!;
+    let base = 0;
+    for (const v of variants) {
+      const m = await throughHarness(metawire, s, JSON.stringify(v.config), { protocol: "redis", repeats: 3, fullWarmup: true });
+      if (!base) base = m.guestNsPerRequest;
+      rows.push([s.name, v.name, f(m.guestNsPerRequest), (m.guestNsPerRequest >= base ? "+" : "") + f(m.guestNsPerRequest - base), f(m.hostCallsPerRequest, 2)]);
+    }
+  }
+  table("Request telemetry, Redis, per request (request + reply), in memory through the harness, ns",
+    ["scenario", "telemetry", "filter (in wasm)", "vs default", "host calls"], rows);
+  console.log("No configuration turns telemetry off: series off (telemetry.series: false) still counts per protocol, so it is the floor. " +
+    "The log rows log at debug, below the harness's level (warn): the filter builds each line, then skips proxy_log (it knows the host's level); " +
+    "a sample_percent below 100 draws one random number per answered request (WASI random_get, a host call).");
+}
+
 async function main(): Promise<void> {
   const metawire = metawireWasm();
   const nullWasm = await nullFilterWasm();
@@ -210,6 +241,7 @@ async function main(): Promise<void> {
   if (ONLY.has("thrift")) await thriftTables(metawire, nullWasm);
   if (ONLY.has("dubbo")) await dubboTables(metawire, nullWasm);
   if (ONLY.has("policy")) await policyTable(metawire);
+  if (ONLY.has("telemetry")) await telemetryTable(metawire);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

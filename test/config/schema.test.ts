@@ -191,7 +191,7 @@ function withDefaults(node: SchemaNode): Json {
 test("the schema's defaults and examples are valid for the schema and the wasm", async () => {
   const defaults = withDefaults(schema);
   assert.deepEqual(Object.keys(defaults as object).sort(),
-    ["expose", "log_requests", "max_hold_bytes", "on_error", "policies", "protocol", "redis", "routes", "routing", "thrift", "dubbo"].sort());
+    ["expose", "log_requests", "max_hold_bytes", "on_error", "policies", "protocol", "redis", "routes", "routing", "telemetry", "thrift", "dubbo"].sort());
   const configs: [string, Json][] = [["defaults", defaults]];
   (schema.examples as Json[]).forEach((ex, i) => configs.push([`examples[${i}]`, ex]));
   for (const [name, cfg] of configs) {

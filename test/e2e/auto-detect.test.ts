@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { startProxy, type ProxyHandle } from "../host/tcp-proxy.js";
 import { metawireWasm } from "../support/filter.js";
+import { legacyCounter } from "../support/metawire-metrics.js";
 import { redisAvailable, startRedis, type RedisServer } from "../support/redis-server.js";
 import { thrift, loadThriftCode, startThriftServer, thriftStacks, type ThriftServer } from "../support/thrift-peers.js";
 import { thriftSkipReason } from "../thrift/generate.js";
@@ -62,7 +63,7 @@ async function redisAndThriftClients(proxy: ProxyHandle, t: ReturnType<typeof lo
   conn.end();
 }
 
-const counter = (p: ProxyHandle, name: string) => Number(p.metrics.value(name) ?? 0n);
+const counter = (p: ProxyHandle, protocol: string, name: string) => legacyCounter(p.metrics, protocol, name);
 
 test("protocol auto: Redis and Apache Thrift clients on one listener (no JVM needed)", { skip, timeout: 60_000 }, async () => {
   const t = loadThriftCode();
@@ -77,12 +78,12 @@ test("protocol auto: Redis and Apache Thrift clients on one listener (no JVM nee
 
     await redisAndThriftClients(proxy, t, stack);
 
-    assert.equal(counter(proxy, "metawire.redis.detected_total"), 2);
-    assert.equal(counter(proxy, "metawire.thrift.detected_total"), 1);
-    assert.equal(counter(proxy, "metawire.redis.requests_total") >= 3, true);   // + the client's handshake commands
-    assert.equal(counter(proxy, "metawire.thrift.requests_total"), 2);
-    assert.equal(counter(proxy, "metawire.thrift.replies_ok"), 2);
-    for (const p of ["redis", "thrift", "dubbo"]) assert.equal(counter(proxy, `metawire.${p}.decode_errors_total`), 0, p);
+    assert.equal(counter(proxy, "redis", "detected_total"), 2);
+    assert.equal(counter(proxy, "thrift", "detected_total"), 1);
+    assert.equal(counter(proxy, "redis", "requests_total") >= 3, true);   // + the client's handshake commands
+    assert.equal(counter(proxy, "thrift", "requests_total"), 2);
+    assert.equal(counter(proxy, "thrift", "replies_ok"), 2);
+    for (const p of ["redis", "thrift", "dubbo"]) assert.equal(counter(proxy, p, "decode_errors_total"), 0, p);
     assert.ok(proxy.vms.every((vm) => !vm.failed));
   } finally {
     await proxy?.close();
@@ -107,13 +108,13 @@ test("protocol auto: Redis, Apache Thrift and Apache Dubbo (Java) clients on one
     const run = await runDubboConsumer(peer, proxy.port, 0);
     await redisAndThriftClients(proxy, t, stack);
     assert.ok(run.summary.ok > 0, JSON.stringify(run.summary));
-    assert.ok(counter(proxy, "metawire.dubbo.detected_total") >= 1);
-    assert.equal(counter(proxy, "metawire.redis.detected_total"), 2);
-    assert.equal(counter(proxy, "metawire.thrift.detected_total"), 1);
-    assert.equal(counter(proxy, "metawire.thrift.replies_ok"), 2);
-    for (const p of ["redis", "thrift"]) assert.equal(counter(proxy, `metawire.${p}.decode_errors_total`), 0, p);
-    assert.ok(counter(proxy, "metawire.dubbo.requests_total") >= run.summary.ok + run.summary.error);
-    assert.equal(counter(proxy, "metawire.dubbo.decode_errors_total"), 0);
+    assert.ok(counter(proxy, "dubbo", "detected_total") >= 1);
+    assert.equal(counter(proxy, "redis", "detected_total"), 2);
+    assert.equal(counter(proxy, "thrift", "detected_total"), 1);
+    assert.equal(counter(proxy, "thrift", "replies_ok"), 2);
+    for (const p of ["redis", "thrift"]) assert.equal(counter(proxy, p, "decode_errors_total"), 0, p);
+    assert.ok(counter(proxy, "dubbo", "requests_total") >= run.summary.ok + run.summary.error);
+    assert.equal(counter(proxy, "dubbo", "decode_errors_total"), 0);
     assert.ok(proxy.vms.every((vm) => !vm.failed));
   } finally {
     await proxy?.close();

@@ -119,6 +119,7 @@ function checkWire(env: DubboEnv, k: number, what: string): WireCheck {
       assert.equal(f.bodyLength, f.head.length);
       assert.equal(hessian.decode(Buffer.from(f.head), "2.0"), v.message, `${what}: body of the rejected id=${f.id}`);
       error++;
+      samples++;   // one latency sample per answered request, the ones the filter answers included
       return;
     }
     assert.ok(frameBytes(outDown, g).equals(frameBytes(inDown, f)), `${what}: answer id=${g.id} changed on its way`);

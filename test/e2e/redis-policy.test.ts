@@ -213,28 +213,27 @@ test("deny in RESP3 (HELLO 3 first): the server's PONG for the denied command be
   assert.deepEqual(policyDelta(before, counts("deny")), { requests_total: 4, replies_ok: 2, replies_error: 2, denied_total: 2 });
 });
 
-test("deny inside MULTI against a real server: ERR for the command, the server queued a PING, EXEC runs the rest", { skip }, async () => {
+test("deny inside MULTI against a real server: ERR for the command, EXEC fails with EXECABORT and nothing runs (as Redis itself)", { skip }, async () => {
   await direct.set("multi:keep", "1");
+  await direct.del("multi:k");
   const before = counts("deny");
   const sock = await RawRedis.connect(proxies.deny.handle.port);
   await sock.write(Buffer.concat([command("MULTI"), command("SET", "multi:k", "v"), command("FLUSHALL"), command("GET", "multi:k"),
     command("EXEC")]));
   await sock.waitFrames(5);
-  // What the client sees: the error in place of QUEUED, and PONG in EXEC's array where the
-  // denied command's result would be (Redis itself would have answered EXECABORT for a command
-  // it refused at queue time; the server here never saw the denied command).
+  // What Redis answers for a command it refuses at queue time: the error in place of QUEUED, then
+  // EXECABORT; the server got DISCARD in EXEC's place, so the transaction never ran.
   assert.equal(sock.received().toString("latin1"),
-    "+OK\r\n+QUEUED\r\n-ERR forbidden\r\n+QUEUED\r\n*3\r\n+OK\r\n+PONG\r\n$1\r\nv\r\n");
+    "+OK\r\n+QUEUED\r\n-ERR forbidden\r\n+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n");
   sock.destroy();
   assert.equal(await direct.get("multi:keep"), "1");
+  assert.equal(await direct.get("multi:k"), null);
 
-  // ioredis reads only EXEC's array: exec() resolves, and the denied command's slot holds the
-  // PING's "PONG" with no error. The client is not told of the denial (Redis itself would have
-  // failed EXEC with EXECABORT and run nothing), and the rest of the transaction did run.
+  // ioredis rejects exec() with the EXECABORT error, and nothing of the transaction ran.
   await direct.del("multi:io");
   const r = await client(proxies.deny.handle.port);
-  assert.deepEqual(await r.multi().set("multi:io", "1").flushall().exec(), [[null, "OK"], [null, "PONG"]]);
-  assert.equal(await direct.get("multi:io"), "1");
+  await assert.rejects(r.multi().set("multi:io", "1").flushall().exec(), /EXECABORT/);
+  assert.equal(await direct.get("multi:io"), null);
   assert.equal(await direct.get("multi:keep"), "1");
   r.disconnect();
   assertHealthy("deny", before);

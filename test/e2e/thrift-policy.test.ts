@@ -103,10 +103,10 @@ function run(s: ThriftSession, c: Planned): Promise<Outcome> {
 
 function account(book: Book, c: Planned, seqid: number): void {
   book.requests++;
+  book.samples++;   // one latency sample per answered call, the ones the filter answers included
   if (c.allowed) {
     book.ran(c.service, c.method);
     if ("ok" in c.expect) book.ok++; else book.error++;
-    book.samples++;
   } else {
     if (c.expect && "app" in c.expect && c.expect.app.message === MSG.fault) book.aborted++; else book.denied++;
     book.error++;

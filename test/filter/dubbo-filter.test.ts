@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadFilter, openConnection } from "../support/filter.js";
 import type { WasmVm } from "../host/vm.js";
+import { durationSamples, legacyCounter } from "../support/metawire-metrics.js";
 
 interface Message { request: boolean; two_way: boolean; event: boolean; id: number; status: number; response_flag: number;
   service?: string; method?: string; version?: string | null; group?: string; attachments?: [string, string][] }
 interface Frame { name: string; direction: "request" | "response"; hex: string; expect: { messages: Message[] } }
 
 const frames = JSON.parse(readFileSync("test/fixtures/dubbo-vectors.json", "utf8")).frames as Frame[];
-const count = (vm: WasmVm, name: string) => Number(vm.metrics.value(`metawire.dubbo.${name}`) ?? 0n);
+const count = (vm: WasmVm, name: string) => legacyCounter(vm.metrics, "dubbo", name);
 const responseStatus = (m: Message) => m.status !== 20 ? "exception" : m.response_flag === 0 || m.response_flag === 3 ? "error" : "ok";
 
 test("every Java-generated Dubbo frame passes through unchanged with its metadata, whole and byte by byte", async () => {
@@ -62,7 +63,7 @@ test("responses are matched by request id, out of order", async () => {
   const conn = openConnection(vm);
   conn.downstreamData(Buffer.from(d1.hex, "hex"));
   conn.upstreamData(Buffer.from(d5.hex, "hex"));
-  assert.equal(vm.metrics.samples("metawire.dubbo.request_duration_us").length, 1);
+  assert.equal(durationSamples(vm.metrics, "dubbo").length, 1);
   assert.equal(count(vm, "replies_ok"), 1);
 });
 

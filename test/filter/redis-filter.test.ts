@@ -7,6 +7,7 @@ import { checkModule } from "../host/envoy-abi.js";
 import { ConfigureError } from "../host/vm.js";
 import { RELEASE_WASM, DEBUG_WASM, counter, loadFilter, openConnection } from "../support/filter.js";
 import { command, splitAt } from "../support/resp.js";
+import { durationSamples } from "../support/metawire-metrics.js";
 
 const PIPELINE = Buffer.concat([
   command("SET", "user:1", "alice"),
@@ -52,7 +53,7 @@ test("pipelined requests split at every byte: bytes untouched, metadata and coun
   }
 });
 
-test("replies are correlated FIFO: status counters, error code, one latency sample per reply", async () => {
+test("replies are correlated FIFO: status counters, error code, one latency sample per answered request", async () => {
   const vm = await loadFilter({ expose: { properties: "every" } });
   const conn = openConnection(vm);
   conn.downstreamData(PIPELINE);
@@ -61,7 +62,7 @@ test("replies are correlated FIFO: status counters, error code, one latency samp
   assert.deepEqual(Buffer.from(conn.sentDownstream()), REPLIES);
   assert.equal(counter(vm, "replies_ok"), 5);
   assert.equal(counter(vm, "replies_error"), 1);
-  assert.equal(vm.metrics.samples("metawire.redis.request_duration_us").length, 6);
+  assert.equal(durationSamples(vm.metrics, "redis").length, 6);
   assert.equal(conn.filterStateText("wasm.metawire.response_status"), "error");
   assert.equal(conn.filterStateText("wasm.metawire.response_code"), "WRONGTYPE");
 });

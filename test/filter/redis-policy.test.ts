@@ -162,15 +162,24 @@ test("deny: RESP3 (HELLO 3 first): the map and a push pass untouched, the denied
     { replies_ok: 2, replies_error: 1, out_of_band_total: 1, denied_total: 1 });
 });
 
-test("deny inside MULTI: the client gets -ERR for the command (the server queued a PING), EXEC still runs", async () => {
-  // Real Redis answers the substituted PING with +QUEUED and EXEC runs the transaction; the client
-  // sees the error in place of QUEUED and, in EXEC's array, the PING's PONG in the denied
-  // command's slot (checked against a real server in test/e2e/redis-policy.test.ts).
-  const { conn } = await open({ policies: [NO_FLUSH] });
-  conn.downstreamData(cat(command("MULTI"), command("SET", "k", "v"), FLUSH, command("EXEC")));
-  assert.equal(up(conn), latin1(cat(command("MULTI"), command("SET", "k", "v"), PING, command("EXEC"))));
-  conn.upstreamData(Buffer.from("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n+PONG\r\n"));
-  assert.equal(down(conn), "+OK\r\n+QUEUED\r\n-ERR forbidden\r\n*2\r\n+OK\r\n+PONG\r\n");
+test("deny inside MULTI: -ERR for the command, and EXEC fails with EXECABORT as Redis would (sent upstream as DISCARD)", async () => {
+  // Redis refuses a transaction whose command it rejected at queue time: EXEC answers EXECABORT and
+  // nothing runs. The filter gets the same result by sending DISCARD in EXEC's place (the server
+  // queued a PING for the denied command) and answering EXEC's slot with EXECABORT.
+  const { vm, conn } = await open({ policies: [NO_FLUSH] });
+  conn.downstreamData(cat(command("MULTI"), command("SET", "k", "v"), FLUSH, command("EXEC"), command("MULTI"), command("SET", "k", "w"), command("EXEC")));
+  assert.equal(up(conn), latin1(cat(command("MULTI"), command("SET", "k", "v"), PING, command("DISCARD"), command("MULTI"), command("SET", "k", "w"), command("EXEC"))));
+  conn.upstreamData(Buffer.from("+OK\r\n+QUEUED\r\n+QUEUED\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n"));
+  assert.equal(down(conn), "+OK\r\n+QUEUED\r\n-ERR forbidden\r\n-EXECABORT Transaction discarded because of previous errors.\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
+  assert.deepEqual(counters(vm, ["denied_total"]), { denied_total: 1 });
+});
+
+test("a denied EXEC inside MULTI goes upstream as DISCARD, so the server leaves the transaction", async () => {
+  const { conn } = await open({ policies: [{ name: "no-exec", match: { method: { exact: "EXEC" } }, deny: { message: "no transactions" } }] });
+  conn.downstreamData(cat(command("MULTI"), command("SET", "k", "v"), command("EXEC"), command("GET", "k")));
+  assert.equal(up(conn), latin1(cat(command("MULTI"), command("SET", "k", "v"), command("DISCARD"), command("GET", "k"))));
+  conn.upstreamData(Buffer.from("+OK\r\n+QUEUED\r\n+OK\r\n$-1\r\n"));
+  assert.equal(down(conn), "+OK\r\n+QUEUED\r\n-ERR no transactions\r\n$-1\r\n");
 });
 
 test("deny: the client's own PINGs keep their PONG, in any order around substituted ones", async () => {

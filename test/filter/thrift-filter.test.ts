@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadFilter, openConnection } from "../support/filter.js";
 import type { WasmVm } from "../host/vm.js";
+import { durationSamples, legacyCounter } from "../support/metawire-metrics.js";
 
 interface Message { type: string; service: string; method: string; seqid: number; reply_status: number; app_exception_type: number; headers: [string, string][] }
 interface Vector { name: string; hex: string; expect: { transport: string; protocol: string; messages: Message[]; error: string | null; incomplete: boolean } }
@@ -14,7 +15,7 @@ const vectors = (JSON.parse(readFileSync("test/fixtures/thrift-vectors.json", "u
   .filter((v) => v.expect.error === null && !v.expect.incomplete && v.expect.messages.length > 0);
 const isRequest = (m: Message) => m.type === "call" || m.type === "oneway";
 const config = (v: Vector) => ({ protocol: "thrift", expose: { properties: "every" }, thrift: { lax_binary_unframed: v.name.includes("lax") } });
-const count = (vm: WasmVm, name: string) => Number(vm.metrics.value(`metawire.thrift.${name}`) ?? 0n);
+const count = (vm: WasmVm, name: string) => legacyCounter(vm.metrics, "thrift", name);
 const status = ["ok", "error", "exception"];
 
 test("every Apache Thrift vector passes through unchanged with its metadata, whole and byte by byte", async () => {
@@ -63,7 +64,7 @@ test("a reply is matched to its call by seqid: one latency sample, status expose
       const conn = openConnection(vm);
       conn.downstreamData(Buffer.from(call.hex, "hex"));
       conn.upstreamData(Buffer.from(reply.hex, "hex"));
-      assert.equal(vm.metrics.samples("metawire.thrift.request_duration_us").length, 1, `${call.name} + ${reply.name}`);
+      assert.equal(durationSamples(vm.metrics, "thrift").length, 1, `${call.name} + ${reply.name}`);
       assert.equal(conn.filterStateText("wasm.metawire.response_status"), status[reply.expect.messages[0].reply_status]);
     }
   }

@@ -2,7 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { WasmResult } from "../host/envoy-abi.js";
-import { MetricStore, MetricType, formatG32, istioStatsTags } from "../host/metrics.js";
+import { readFileSync } from "node:fs";
+import YAML from "yaml";
+import { METAWIRE_STATS_TAGS, METAWIRE_TAG_NAMES, MetricStore, MetricType, formatG32, istioStatsTags } from "../host/metrics.js";
 import { parsePrometheus, sampleValue } from "../host/prometheus-parse.js";
 
 const { Counter, Gauge, Histogram } = MetricType;
@@ -197,4 +199,54 @@ test("one store can be shared: stats from several VMs render once", () => {
   const m = new MetricStore();
   for (const vm of [m.forVm(), m.forVm()]) vm.increment(vm.define(Counter, "conns").id, 1n);
   assert.equal(m.toPrometheus(), "# TYPE conns counter\nconns{} 2\n");
+});
+
+// ---- metawire's tags (envoy/stats-tags.yaml) ----
+
+test("stats_tags: envoy/stats-tags.yaml is Istio's regex for each tag the filter writes, in its order", () => {
+  const file = YAML.parse(readFileSync("envoy/stats-tags.yaml", "utf8")) as { stats_config: { stats_tags: { tag_name: string; regex: string }[] } };
+  assert.deepEqual(file.stats_config.stats_tags.map((t) => ({ tagName: t.tag_name, regex: t.regex })), METAWIRE_STATS_TAGS);
+  assert.deepEqual(METAWIRE_STATS_TAGS.map((t) => t.regex.replace(/\\/g, "")), METAWIRE_TAG_NAMES.map((t) => `(${t}=.=(.*?);.;)`));
+  // the filter's own list (assembly/telemetry/names.ts TAG_NAMES, written in this order)
+  const names = readFileSync("assembly/telemetry/names.ts", "utf8");
+  const consts = new Map([...names.matchAll(/export const (TAG_\w+) = "(\w+)";/g)].map((m) => [m[1], m[2]]));
+  const list = /TAG_NAMES: StaticArray<string> = \[([^\]]*)\]/.exec(names);
+  assert.ok(list, "TAG_NAMES in names.ts");
+  assert.deepEqual(list[1].split(",").map((s) => consts.get(s.trim())), [...METAWIRE_TAG_NAMES]);
+});
+
+test("prometheus: metawire's names lose every tag and wasmcustom., as Envoy extracts them; values keep dots, quotes are escaped", () => {
+  const m = new MetricStore();
+  const c = (name: string, n: bigint) => m.increment(m.define(Counter, name).id, n);
+  c("protocol=.=redis;.;service=.=;.;method=.=GET;.;metawire_requests_total", 7n);
+  c("protocol=.=dubbo;.;service=.=org.shop.Cart;.;method=.=get;.;response_status=.=exception;.;metawire_responses_total", 2n);
+  c("protocol=.=thrift;.;service=.=Calc;.;method=.=a\"b\\c;.;response_status=.=ok;.;metawire_responses_total", 1n);
+  c("protocol=.=redis;.;policy=.=routing.on_mismatch;.;metawire_denied_total", 3n);
+  c("protocol=.=thrift;.;route=.=split;.;cluster=.=v2;.;metawire_routed_total", 4n);
+  m.increment(m.define(Gauge, "protocol=.=redis;.;metawire_active_requests").id, 1n);
+  m.record(m.define(Histogram, "protocol=.=redis;.;service=.=;.;method=.=GET;.;metawire_request_duration_us").id, 12n);
+  const text = m.toPrometheus({ statsTags: METAWIRE_STATS_TAGS });
+  for (const line of text.split("\n").filter((l) => l && !l.startsWith("#"))) {
+    assert.match(line, /^metawire_[a-z_]+\{/, line);   // no tag left in a name, no namespace, no envoy_ prefix
+  }
+  const p = parsePrometheus(text);
+  assert.equal(sampleValue(p, "metawire_requests_total", { protocol: "redis", service: "", method: "GET" }), 7);
+  assert.deepEqual(p.samples.find((s) => s.name === "metawire_requests_total")!.labels, { protocol: "redis", service: "", method: "GET" });
+  assert.equal(sampleValue(p, "metawire_responses_total", { protocol: "dubbo", service: "org.shop.Cart", method: "get", response_status: "exception" }), 2);
+  assert.match(text, /^metawire_responses_total\{protocol="thrift",service="Calc",method="a\\"b\\\\c",response_status="ok"\} 1$/m);
+  assert.equal(sampleValue(p, "metawire_denied_total", { protocol: "redis", policy: "routing.on_mismatch" }), 3);
+  assert.equal(sampleValue(p, "metawire_routed_total", { protocol: "thrift", route: "split", cluster: "v2" }), 4);
+  assert.equal(p.types.get("metawire_active_requests"), "gauge");
+  assert.equal(sampleValue(p, "metawire_request_duration_us_count", { protocol: "redis", method: "GET" }), 1);
+  assert.equal(sampleValue(p, "metawire_request_duration_us_bucket", { protocol: "redis", method: "GET", le: "25" }), 1);
+  assert.equal(sampleValue(p, "metawire_request_duration_us_bucket", { protocol: "redis", method: "GET", le: "10" }), 0);
+  // one # TYPE per extracted name, whatever the number of series
+  assert.equal(text.split("\n").filter((l) => l === "# TYPE metawire_responses_total counter").length, 1);
+});
+
+test("prometheus: without stats_tags the tags stay in the (sanitised) name, as in an Envoy without them", () => {
+  const m = new MetricStore();
+  m.increment(m.define(Counter, "protocol=.=redis;.;service=.=;.;method=.=GET;.;metawire_requests_total").id, 7n);
+  assert.equal(m.toPrometheus(), "# TYPE protocol___redis___service______method___GET___metawire_requests_total counter\n"
+    + "protocol___redis___service______method___GET___metawire_requests_total{} 7\n");
 });

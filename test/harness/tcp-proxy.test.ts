@@ -13,6 +13,7 @@ import type { Wat } from "./kit.js";
 import { startProxy, type ProxyEvent, type ProxyOptions } from "../host/tcp-proxy.js";
 import { encodeSetEnvoyFilterStateArguments } from "../host/protobuf.js";
 import { main } from "../host/cli.js";
+import { METAWIRE_STATS_TAGS } from "../host/metrics.js";
 
 interface Server { port: number; address: string; received: () => Buffer; ended: () => boolean; close(): Promise<void> }
 
@@ -340,4 +341,52 @@ test("CLI: --help, refusing a module Envoy would refuse, and proxying with per-c
       await started.close!();
     }
   });
+});
+
+test("stats tags: startProxy's statsTags and the CLI's --stats-tags (default metawire's) label /stats/prometheus", async () => {
+  const name = "protocol=.=redis;.;service=.=;.;method=.=GET;.;metawire_requests_total";
+  const wasm = await buildModule((w) => w.callbacks({
+    proxy_on_configure: `(drop (call $define_metric (i32.const 0) ${w.str(name)} (i32.const 300))) (i32.const 1)`,
+    proxy_on_new_connection: "(drop (call $increment_metric (i32.load (i32.const 300)) (i64.const 1))) (i32.const 0)",
+  }));
+  const labelled = /^# TYPE metawire_requests_total counter\nmetawire_requests_total\{protocol="redis",service="",method="GET"\} 1$/m;
+  const unlabelled = /^protocol___redis___service______method___GET___metawire_requests_total\{\} 1$/m;
+  const scrape = async (adminPort: number | undefined) => (await fetch(`http://127.0.0.1:${adminPort}/stats/prometheus`)).text();
+  await withServers(async (a) => {
+    for (const [statsTags, want] of [[METAWIRE_STATS_TAGS, labelled], [undefined, unlabelled]] as const) {
+      await withProxy({ wasm, clusters: { default: a.address }, cluster: "default", admin: { port: 0 }, statsTags }, async (p) => {
+        await exchange(p.port, "x");
+        assert.match(await scrape(p.adminPort), want);
+        // /stats keeps the full names, as Envoy's does
+        assert.match(await (await fetch(`http://127.0.0.1:${p.adminPort}/stats`)).text(), new RegExp(`^wasmcustom\\.${name.replace(/[.;=]/g, (c) => `\\${c}`)}: 1$`, "m"));
+      });
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), "mw-cli-tags-"));
+    const file = join(dir, "m.wasm");
+    writeFileSync(file, wasm);
+    for (const [flags, want] of [[[], labelled], [["--stats-tags", "none"], unlabelled],
+      [["--stats-tags", "protocol"], /^service______method___GET___metawire_requests_total\{protocol="redis"\} 1$/m]] as const) {
+      const out: string[] = [];
+      const started = await main(["--wasm", file, "--listen", "127.0.0.1:0", "--cluster", `default=${a.address}`,
+        "--admin", "127.0.0.1:0", ...flags], (l) => out.push(l), () => {});
+      assert.equal(started.code, 0);
+      try {
+        const text = out.join("\n");
+        const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(text)![1]);
+        const adminPort = Number(/admin 127\.0\.0\.1:(\d+)/.exec(text)![1]);
+        await exchange(port, "x");
+        assert.match(await scrape(adminPort), want, flags.join(" "));
+      } finally {
+        await started.close!();
+      }
+    }
+  });
+  const err: string[] = [];
+  assert.equal((await main(["--wasm", "x.wasm", "--listen", "127.0.0.1:0", "--cluster", "default=127.0.0.1:1", "--stats-tags", "a(b"],
+    () => {}, (l) => err.push(l))).code, 2);
+  assert.match(err.join("\n"), /--stats-tags takes tag names/);
+  const help: string[] = [];
+  await main(["--help"], (l) => help.push(l));
+  assert.match(help.join("\n"), /--stats-tags T1,T2,\.\.\.[\s\S]*protocol,service,method,response_status,policy,route,cluster/);
 });

@@ -2,12 +2,14 @@
 // filter's wasmcustom.* stats as Envoy exports them), /stats (plain "name: value" lines), /ready.
 import http from "node:http";
 import type net from "node:net";
-import { MetricType, type MetricStore } from "./metrics.js";
+import { MetricType, type MetricStore, type PrometheusOptions } from "./metrics.js";
 
 export interface AdminServer { port: number; close(): Promise<void> }
 export interface AdminSource {
   metrics: MetricStore;
   stats: { downstreamCxTotal: number; downstreamCxActive: number; noRoute: number };
+  /** How /stats/prometheus names the stats: the bootstrap's stats_tags (tag extraction). */
+  prometheus?: PrometheusOptions;
 }
 
 function statsText({ metrics, stats }: AdminSource): string {
@@ -38,7 +40,10 @@ export async function startAdmin(where: { host?: string; port: number }, source:
       res.end(body);
     };
     if (req.method !== "GET") return send(405, "method not allowed\n");
-    if (path === "/stats/prometheus") return send(200, source().metrics.toPrometheus(), "text/plain; version=0.0.4");
+    if (path === "/stats/prometheus") {
+      const { metrics, prometheus } = source();
+      return send(200, metrics.toPrometheus(prometheus), "text/plain; version=0.0.4");
+    }
     if (path === "/stats") return send(200, statsText(source()));
     if (path === "/ready") return send(200, "LIVE\n");
     send(404, "not found\n");

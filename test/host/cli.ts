@@ -7,6 +7,7 @@ import { checkModule, LoadError } from "./envoy-abi.js";
 import { parseModule } from "./wasm-binary.js";
 import { ConfigureError, LogLevel, StartError } from "./vm.js";
 import { startProxy, type ProxyEvent } from "./tcp-proxy.js";
+import { METAWIRE_TAG_NAMES, istioStatsTags } from "./metrics.js";
 
 export const USAGE = `usage: metawire-proxy --wasm FILE --listen HOST:PORT --cluster NAME=HOST:PORT [options]
 
@@ -22,6 +23,10 @@ export const USAGE = `usage: metawire-proxy --wasm FILE --listen HOST:PORT --clu
   --connect-mode MODE       immediate (default) | on-downstream-data (needs --early-data)
   --workers N               worker VMs sharing stats and shared data (default 1)
   --admin HOST:PORT         admin endpoint: /stats, /stats/prometheus, /ready
+  --stats-tags T1,T2,...    stats_tags for /stats/prometheus: each tag T is extracted from
+                            stat names with Istio's regex (T=\\.=(.*?);\\.;) and becomes a
+                            label. "none": no extraction. Default: metawire's tags
+                            ${METAWIRE_TAG_NAMES.join(",")}
   --fail-open               failure_policy FAIL_OPEN (default FAIL_CLOSED)
   --log-level LEVEL         trace|debug|info|warn|error|critical (default info)
   --vm-id ID --root-id ID --plugin-name NAME   plugin identity (properties, shared data)
@@ -38,6 +43,19 @@ function hostPort(s: string, what: string): { host: string; port: number } {
 
 class UsageError extends Error {}
 
+/** --stats-tags: comma-separated tag names; "none" for no extraction; absent: metawire's tags. */
+function parseStatsTags(text: string | undefined): string[] {
+  if (text === undefined) return [...METAWIRE_TAG_NAMES];
+  if (text.trim() === "none") return [];
+  const names = text.split(",").map((t) => t.trim());
+  for (const n of names) {
+    // Envoy's tag names are free-form, but a name that is not a plain word would be read as regex syntax here
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new UsageError(`--stats-tags takes tag names like protocol,method (letters, digits, _), got ${JSON.stringify(n)}`);
+  }
+  if (new Set(names).size !== names.length) throw new UsageError("--stats-tags names a tag twice");
+  return names;
+}
+
 export async function main(argv: string[], out: (line: string) => void = console.log,
   err: (line: string) => void = console.error): Promise<{ code: number; close?: () => Promise<void> }> {
   let values;
@@ -48,7 +66,7 @@ export async function main(argv: string[], out: (line: string) => void = console
         wasm: { type: "string" }, "no-wasm": { type: "boolean" }, config: { type: "string" },
         listen: { type: "string" }, cluster: { type: "string", multiple: true }, "default-cluster": { type: "string" },
         "early-data": { type: "string" }, "connect-mode": { type: "string" }, workers: { type: "string" },
-        admin: { type: "string" }, "fail-open": { type: "boolean" }, "log-level": { type: "string" },
+        admin: { type: "string" }, "stats-tags": { type: "string" }, "fail-open": { type: "boolean" }, "log-level": { type: "string" },
         "vm-id": { type: "string" }, "root-id": { type: "string" }, "plugin-name": { type: "string" },
         help: { type: "boolean" },
       },
@@ -93,6 +111,7 @@ export async function main(argv: string[], out: (line: string) => void = console
     if (!Number.isInteger(workers) || workers < 1) throw new UsageError("--workers must be a positive integer");
     const listen = hostPort(values.listen, "--listen");
     const admin = values.admin ? hostPort(values.admin, "--admin") : undefined;
+    const statsTags = istioStatsTags(parseStatsTags(values["stats-tags"]));
 
     const wasm = values["no-wasm"] ? null : new Uint8Array(readFileSync(values.wasm!));
     if (wasm) {
@@ -129,7 +148,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       wasm, pluginConfig, clusters, cluster, connectMode, maxEarlyDataBytes: earlyData, workers, logLevel,
       failurePolicy: values["fail-open"] ? "FAIL_OPEN" : "FAIL_CLOSED",
       vmId: values["vm-id"], rootId: values["root-id"], pluginName: values["plugin-name"],
-      listen, admin, onEvent,
+      listen, admin, statsTags, onEvent,
     });
     out(`metawire-proxy listening on ${listen.host}:${proxy.port} -> ${Object.entries(clusters).map(([n, a]) => `${n}=${a}`).join(" ")}`
       + ` (default ${cluster}, ${earlyData !== undefined ? `early data ${earlyData} B, ${connectMode}` : "no early data"}`

@@ -109,6 +109,11 @@ export class MetricStore {
     return [...new Set([...this.stats.values()].map((s) => s.name))];
   }
 
+  /** Every stat (live objects: read, do not modify), in definition order. */
+  all(): Stat[] {
+    return [...this.stats.values()];
+  }
+
   toPrometheus(opts: PrometheusOptions = {}): string {
     const groups = new Map<string, { type: number; name: string; members: { stat: Stat; full: string; tags: Tag[] }[] }>();
     for (const stat of this.stats.values()) {
@@ -143,9 +148,14 @@ export function istioStatsTags(names: string[]): StatsTag[] {
   return names.map((t) => ({ tagName: t, regex: `(${t}=\\.=(.*?);\\.;)` }));
 }
 
+// The tags metawire writes into its metric names (assembly/telemetry/names.ts TAG_NAMES, in that
+// order); envoy/stats-tags.yaml holds the same list as Envoy stats_tags.
+export const METAWIRE_TAG_NAMES = ["protocol", "service", "method", "response_status", "policy", "route", "cluster"] as const;
+export const METAWIRE_STATS_TAGS: StatsTag[] = istioStatsTags([...METAWIRE_TAG_NAMES]);
+
 // --- tag extraction (Envoy TagProducerImpl / TagExtractorStdRegexImpl) ---
 
-interface Tag { name: string; value: string }
+export interface Tag { name: string; value: string }
 
 // TagExtractorImplBase::extractRegexPrefix: "^word\." regexes only run on names whose first
 // token is that word, after all prefix-less extractors; this decides the tag order.
@@ -162,7 +172,11 @@ function regexPrefix(regex: string): string {
   return "";
 }
 
-function extractTags(full: string, specs: StatsTag[]): { extracted: string; tags: Tag[] } {
+/**
+ * Envoy's tag extraction over a full stat name ("wasmcustom.<defined name>"): the tags found, in
+ * extraction order, and the name with every tag's first group cut out.
+ */
+export function extractTags(full: string, specs: StatsTag[]): { extracted: string; tags: Tag[] } {
   const dot = full.indexOf(".");
   const firstToken = dot >= 0 ? full.slice(0, dot) : undefined;
   const withPrefix = specs.map((s) => ({ ...s, prefix: regexPrefix(s.regex) }));

@@ -4,7 +4,7 @@
 // and an optional admin endpoint (/stats, /stats/prometheus, /ready).
 import net from "node:net";
 import { FilterConnection } from "./connection.js";
-import { MetricStore } from "./metrics.js";
+import { MetricStore, type StatsTag } from "./metrics.js";
 import { SharedData } from "./shared-data.js";
 import { SocketTransport, socketConnector } from "./socket-io.js";
 import { decodeUtf8 } from "./guest-memory.js";
@@ -37,6 +37,12 @@ export interface ProxyOptions {
   onLog?: (level: number, msg: string, contextId: number, worker: number) => void;
   onEvent?: (e: ProxyEvent) => void;
   admin?: { host?: string; port: number };
+  /**
+   * The bootstrap's stats_tags: tag extraction for /stats/prometheus (e.g. METAWIRE_STATS_TAGS, or
+   * istioStatsTags([...])). None by default, as in an Envoy without stats_tags: the tags stay in
+   * the metric names.
+   */
+  statsTags?: StatsTag[];
 }
 
 export interface ProxyHandle {
@@ -131,7 +137,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const port = (server.address() as net.AddressInfo).port;
 
   let admin: AdminServer | undefined;
-  if (opts.admin) admin = await startAdmin(opts.admin, () => ({ metrics, stats }));
+  const prometheus = { statsTags: opts.statsTags ?? [] };
+  if (opts.admin) admin = await startAdmin(opts.admin, () => ({ metrics, stats, prometheus }));
 
   return {
     port,

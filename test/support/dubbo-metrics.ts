@@ -1,6 +1,7 @@
 // Snapshots of the metawire Dubbo metrics in a proxy's MetricStore, and their differences, so an
-// end-to-end test can state exactly what its connections added.
+// end-to-end test can state exactly what its connections added (read through metawire-metrics.ts).
 import type { MetricStore } from "../host/metrics.js";
+import { counterSnapshot, protocolSnapshot, snapshotDelta } from "./metawire-metrics.js";
 
 export const DUBBO_COUNTERS = ["cx_total", "requests_total", "replies_ok", "replies_error", "out_of_band_total",
   "decode_errors_total", "passthrough_total"] as const;
@@ -9,15 +10,11 @@ export type DubboCounter = (typeof DUBBO_COUNTERS)[number];
 export type DubboSnapshot = Record<DubboCounter, number> & { duration_samples: number };
 
 export function dubboSnapshot(metrics: MetricStore): DubboSnapshot {
-  const out = { duration_samples: metrics.samples("metawire.dubbo.request_duration_us").length } as DubboSnapshot;
-  for (const c of DUBBO_COUNTERS) out[c] = Number(metrics.value(`metawire.dubbo.${c}`) ?? 0n);
-  return out;
+  return protocolSnapshot(metrics, "dubbo", DUBBO_COUNTERS);
 }
 
 export function dubboDelta(before: DubboSnapshot, after: DubboSnapshot): DubboSnapshot {
-  const out = {} as DubboSnapshot;
-  for (const k of Object.keys(after) as (keyof DubboSnapshot)[]) out[k] = after[k] - before[k];
-  return out;
+  return snapshotDelta(before, after);
 }
 
 /** The counters of policies and routing (assembly/filter/stats.ts ACTION_NAMES), apart from dubboSnapshot's traffic counters. */
@@ -26,13 +23,9 @@ export const DUBBO_POLICY_COUNTERS = ["denied_total", "aborted_total", "delayed_
 export type DubboPolicySnapshot = Record<(typeof DUBBO_POLICY_COUNTERS)[number], number>;
 
 export function dubboPolicySnapshot(metrics: MetricStore): DubboPolicySnapshot {
-  const out = {} as DubboPolicySnapshot;
-  for (const c of DUBBO_POLICY_COUNTERS) out[c] = Number(metrics.value(`metawire.dubbo.${c}`) ?? 0n);
-  return out;
+  return counterSnapshot(metrics, "dubbo", DUBBO_POLICY_COUNTERS);
 }
 
 export function dubboPolicyDelta(before: DubboPolicySnapshot, after: DubboPolicySnapshot): DubboPolicySnapshot {
-  const out = {} as DubboPolicySnapshot;
-  for (const k of Object.keys(after) as (keyof DubboPolicySnapshot)[]) out[k] = after[k] - before[k];
-  return out;
+  return snapshotDelta(before, after);
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { WasmVm, type VmOptions } from "../host/vm.js";
 import { FilterConnection } from "../host/connection.js";
+import { legacyCounter } from "./metawire-metrics.js";
 
 export const RELEASE_WASM = "build/metawire.wasm";
 export const DEBUG_WASM = "build/metawire.debug.wasm";
@@ -24,6 +25,7 @@ export function openConnection(vm: WasmVm): FilterConnection {
   return conn;
 }
 
+/** A Redis counter by its older name (metawire-metrics.ts legacyCounter). */
 export function counter(vm: WasmVm, name: string): number {
-  return Number(vm.metrics.value(`metawire.redis.${name}`) ?? 0n);
+  return legacyCounter(vm.metrics, "redis", name);
 }

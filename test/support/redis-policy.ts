@@ -1,11 +1,10 @@
 // Helpers of the Redis enforcement tests (policies, faults, rate limits, auth): the bytes the
 // filter writes in place of a rejected command, a hand-driven clock for in-memory VMs, a
 // redis-server that may require a password, redis-cli runs and counter snapshots.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
+import { execFile } from "node:child_process";
 import type { Clock } from "../host/vm.js";
 import type { MetricStore } from "../host/metrics.js";
-import { freePort } from "./ports.js";
+import { startRedis, type RedisServer } from "./redis-server.js";
 
 /** What the filter sends upstream instead of a rejected (or filter-answered) command. */
 export const PING_SUBSTITUTE = Buffer.from("*1\r\n$4\r\nPING\r\n");
@@ -81,49 +80,11 @@ export function policyDelta(before: PolicyCounts, after: PolicyCounts): Partial<
 
 // ---- real peers ---------------------------------------------------------------------------------
 
-export interface Server {
-  port: number;
-  stop(): Promise<void>;
-}
+export type Server = RedisServer;
 
-/**
- * A redis-server on a free loopback port, no persistence; `args` may make it require a password
- * (its inline PING is then answered NOAUTH, which still tells it is up).
- */
-export async function startRedisWith(args: string[] = []): Promise<Server> {
-  const port = await freePort();
-  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
-    "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout?.on("data", (d) => { output += d; });
-  child.stderr?.on("data", (d) => { output += d; });
-  const deadline = Date.now() + 10_000;
-  while (!(await answers(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`redis-server ${args.join(" ")} did not start on port ${port}:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    port,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    }),
-  };
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.setTimeout(500);
-    s.once("connect", () => s.write("PING\r\n"));
-    s.once("data", (d) => { s.destroy(); resolve(/^(\+PONG|-NOAUTH)/.test(d.toString())); });
-    s.once("error", () => resolve(false));
-    s.once("timeout", () => { s.destroy(); resolve(false); });
-  });
+/** A redis-server for these tests; `args` may make it require a password (see startRedis). */
+export function startRedisWith(args: string[] = []): Promise<Server> {
+  return startRedis(args);
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string }

@@ -15,6 +15,7 @@ export function redisAvailable(): string | undefined {
   return r.status === 0 ? undefined : "redis-server is not installed (run scripts/install-deps.sh)";
 }
 
+/** `extraArgs` are redis-server options (e.g. --requirepass, --user … for ACL users). */
 export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
@@ -46,7 +47,8 @@ function ping(port: number): Promise<boolean> {
     const s = net.connect(port, "127.0.0.1");
     s.setTimeout(500);
     s.once("connect", () => s.write("PING\r\n"));
-    s.once("data", (d) => { s.destroy(); resolve(d.toString().startsWith("+PONG")); });
+    // a server started with --requirepass answers NOAUTH, which still says it is up
+    s.once("data", (d) => { s.destroy(); resolve(/^(\+PONG|-NOAUTH)/.test(d.toString())); });
     s.once("error", () => resolve(false));
     s.once("timeout", () => { s.destroy(); resolve(false); });
   });

@@ -7,6 +7,7 @@ import type { Clock } from "../host/vm.js";
 import type { WasmVm } from "../host/vm.js";
 import type { MetricStore } from "../host/metrics.js";
 import { FilterConnection } from "../host/connection.js";
+import { legacyCounter } from "./metawire-metrics.js";
 import { scanFrames } from "./resp-frames.js";
 import { command } from "./resp.js";
 import { CatalogHandler, HeldReplies, thrift, type Stack, type ThriftCode } from "./thrift-peers.js";
@@ -51,9 +52,9 @@ export function upstreamCluster(conn: FilterConnection): ClusterName | undefined
   return hit;
 }
 
-/** A metawire counter of one protocol (0 when never incremented). */
+/** A metawire counter of one protocol by its older name, summed over its tags (0 when never incremented). */
 export function counterOf(metrics: MetricStore, protocol: string, name: string): number {
-  return Number(metrics.value(`metawire.${protocol}.${name}`) ?? 0n);
+  return legacyCounter(metrics, protocol, name);
 }
 
 /**

@@ -88,6 +88,11 @@ export function expectedState(s: ThriftSession, reply: { status: string; code: s
     "wasm.metawire.kind": last.kind,
     "wasm.metawire.response_status": reply.status,
     "wasm.metawire.response_code": reply.code,
+    // the connection summary, written at close
+    "wasm.metawire.requests": String(s.tally.messages),
+    "wasm.metawire.errors": String(s.tally.declared + s.tally.app),
+    "wasm.metawire.first_method": s.first!.method,
+    "wasm.metawire.last_method": last.method,
   };
   for (const [k, v] of Object.entries(last.headers)) state[`wasm.metawire.header.${k}`] = v;
   return state;

@@ -407,6 +407,8 @@ export interface LastRequest {
 export class ThriftSession {
   readonly tally: Tally = { messages: 0, oneway: 0, ok: 0, declared: 0, app: 0 };
   last: LastRequest | undefined;
+  /** The first request sent (the connection summary's first_method). */
+  first: LastRequest | undefined;
   private readonly seq = new Map<string, number>();
   /** Info headers sent with every request (THeader only); x-request-id changes per request. */
   headers: Record<string, string> = {};
@@ -460,6 +462,7 @@ export class ThriftSession {
     }
     this.tally.messages++;
     this.last = { service: this.multiplexed ? service || "Catalog" : "", method, seqid, kind, headers };
+    this.first ??= this.last;
     return client;
   }
 

@@ -9,6 +9,11 @@ import { ByteSink } from "../../policy/byte-sink";
  * decides inline vs multibulk per request by its first byte), and PING is allowed in every mode:
  * before AUTH fails it is refused with NOAUTH, in RESP2 subscribed mode answered `*2 pong ""`.
  */
+/** `DISCARD`: what a rejected EXEC, or the EXEC of a transaction with a rejected command, becomes. */
+export function writeRedisDiscard(out: ByteSink): void {
+  out.utf8("*1\r\n$7\r\nDISCARD\r\n");
+}
+
 export function writeRedisPing(out: ByteSink): void {
   out.u32(0x2a310d0a); // *1\r\n
   out.u32(0x24340d0a); // $4\r\n
