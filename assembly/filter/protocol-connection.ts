@@ -16,7 +16,8 @@
 // Subclasses say what a decoded request or reply means and how to rewrite one; Q and P are the
 // request and reply decoder types (monomorphised, so calls into the decoders are direct).
 import { NetworkContext, RootContext } from "../abi/context";
-import { callForeignFunction, closeStream, continueStream, log, logEnabled, monotonicNs, randomU32, setEffectiveContext } from "../abi/hostcalls";
+import { callForeignFunction, closeStream, continueStream, log, logEnabled, monotonicNs, setEffectiveContext } from "../abi/hostcalls";
+import { chance } from "../policy/random";
 import { Action, BufferType, LogLevel, PeerType, StreamType, WasmResult } from "../abi/types";
 import { EV_ERROR, EV_MESSAGE } from "../protocols/codec";
 import { Expose, FilterConfig, OnError } from "../config/config";
@@ -30,7 +31,7 @@ import { SubstituteTable } from "./substitutes";
 import { ConnectionTimers } from "./timers";
 import { ACT_ABORTED, ACT_DELAYED, ACT_DENIED, ACT_HOLD_OVERFLOW, ACT_POLICY_CLOSED, ACT_RATE_LIMITED, ACT_REWRITE_FAILURES,
   ACT_ROUTE_ERRORS, ACT_ROUTE_MISMATCH, ACT_ROUTE_TOO_LATE, ProtocolStats } from "./stats";
-import { PendingSeries, STATUS_OK } from "../telemetry/series";
+import { PendingSeries, STATUS_OK, Series } from "../telemetry/series";
 
 /** No routes configured. */
 export const ROUTE_OFF: i32 = 0;
@@ -93,6 +94,8 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
   private delayUntilNs: i64 = 0;
   /** Text of the protocol error for the request being rejected. */
   protected rejectText: string = "";
+  /** Per-request log lines are on and Envoy would print them at their level. */
+  protected readonly logging: bool;
   /** The last rejection's verdict (VERDICT_*), for protocols that pick an error code by cause. */
   protected rejectVerdict: i32 = VERDICT_ALLOW;
 
@@ -109,6 +112,7 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     protected enforcement: Enforcement, fifoReplies: bool, maxPending: i32) {
     super(id, root);
     this.enforcing = cfg.enforces();
+    this.logging = cfg.logRequests && cfg.logSamplePpm > 0 && logEnabled(<LogLevel>cfg.logLevel);
     this.pending = new PendingSeries(fifoReplies, maxPending);
   }
 
@@ -118,14 +122,15 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
    * A request of (service, method): counted in its series; `id` is what its reply will be
    * correlated by, when one is expected. Also feeds the connection summary.
    */
-  protected countRequest(sp: usize, sl: i32, mp: usize, ml: i32, bytes: i64, id: i64, expectsReply: bool): void {
+  // @ts-ignore: decorator
+  @inline protected countRequest(sp: usize, sl: i32, mp: usize, ml: i32, bytes: i64, id: i64, expectsReply: bool): void {
     const table = this.stats.series;
     const s = table.lookup(sp, sl, mp, ml);
     s.dRequests++;
     s.dRequestBytes += bytes;
     table.touch(s);
     if (expectsReply) {
-      this.pending.push(id, s);
+      this.pending.push(id, s.index);
       this.stats.dActive++;
     }
     this.summaryRequests++;
@@ -140,13 +145,15 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
   }
 
   /** The reply to request `id` (STATUS_*), its size, and its duration in µs (< 0: not timed). */
-  protected countReply(id: i64, status: i32, bytes: i64, durationUs: i64): void {
+  // @ts-ignore: decorator
+  @inline protected countReply(id: i64, status: i32, bytes: i64, durationUs: i64): void {
     const table = this.stats.series;
     const pending = this.pending;
-    let s = pending.take(id);
+    const index = pending.take(id);
     if (pending.dropped != 0) { this.stats.dActive -= pending.dropped; pending.dropped = 0; }
-    if (s == null) s = table.lookup(0, 0, 0, 0); // a reply to nothing tracked: the protocol-wide series
-    else this.stats.dActive--;
+    let s: Series;
+    if (index >= 0) { s = table.at(index); this.stats.dActive--; }
+    else s = table.lookup(0, 0, 0, 0); // a reply to nothing tracked: the protocol-wide series
     unchecked(s.dResponses[status]++);
     s.dResponseBytes += bytes;
     table.touch(s);
@@ -160,9 +167,7 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
    * (telemetry.log.sample_percent) picks it.
    */
   protected sampled(): bool {
-    const ppm = this.cfg.logSamplePpm;
-    if (ppm == 0 || !logEnabled(<LogLevel>this.cfg.logLevel)) return false;
-    return ppm >= 1000000 || <u32>((<u64>randomU32() * 1000000) >> 32) < ppm;
+    return this.logging && chance(this.cfg.logSamplePpm);
   }
 
   /** Requests, errors, first and last method: filter state for tcp_proxy's access log. */

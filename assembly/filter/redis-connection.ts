@@ -108,7 +108,7 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     }
     // One key per reply that will come: requests the server will not answer (CLIENT REPLY OFF/SKIP)
     // must not shift the keys of later ones.
-    if (this.cfg.logRequests && this.session.lastRequestExpectsReply() && !this.session.overflowed()) {
+    if (this.logging && this.session.lastRequestExpectsReply() && !this.session.overflowed()) {
       this.logKeys.push(req.hasKey() ? String.UTF8.decodeUnsafe(req.keyPtr(), req.keyLen()) : "");
     }
   }
@@ -246,7 +246,7 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
       exposeBytes(PROP_RESPONSE_CODE, rep.isError() ? rep.errorCodePtr() : 0, rep.isError() ? rep.errorCodeLen() : 0);
     }
     // log a multi-channel (UN)SUBSCRIBE once, on its last answer
-    if (this.cfg.logRequests && match == REPLY_MATCHED && this.session.matchedFinal()) {
+    if (this.logging && match == REPLY_MATCHED && this.session.matchedFinal()) {
       if (this.sampled()) this.logReply(now); else if (this.logKeys.length > 0) this.logKeys.shift();
     }
   }

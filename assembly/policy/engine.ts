@@ -6,6 +6,7 @@ import { FilterConfig } from "../config/config";
 import { getSharedData, randomU32, setSharedData, sharedCas } from "../abi/hostcalls";
 import { WasmResult } from "../abi/types";
 import { RuleTable } from "./rule-table";
+import { chance } from "./random";
 import { MessageView } from "./view";
 
 export const VERDICT_ALLOW: i32 = 0;
@@ -115,8 +116,8 @@ export class PolicyEngine {
       const p = unchecked(policies[i]);
       if (p.action == PolicyAction.Deny) { this.reject(VERDICT_DENY, i); return; }
       if (p.action == PolicyAction.Fault) {
-        if (p.abortPpm > 0 && draw(p.abortPpm)) { this.reject(VERDICT_ABORT, i); return; }
-        if (p.delayPpm > 0 && p.delayMs > this.delayMs && draw(p.delayPpm)) { this.delayMs = p.delayMs; this.delayPolicy = i; }
+        if (p.abortPpm > 0 && chance(p.abortPpm)) { this.reject(VERDICT_ABORT, i); return; }
+        if (p.delayPpm > 0 && p.delayMs > this.delayMs && chance(p.delayPpm)) { this.delayMs = p.delayMs; this.delayPolicy = i; }
         continue;
       }
       const admitted = p.scope == LimitScope.Shared ? this.takeShared(i, p, nowNs) : this.takeLocal(i, p, nowNs);
@@ -173,11 +174,6 @@ function refill(tokens: f64, lastNs: i64, nowNs: i64, p: Policy): f64 {
   return t > p.burst ? p.burst : t;
 }
 
-/** True with probability ppm / 1,000,000. */
-function draw(ppm: u32): bool {
-  if (ppm >= 1000000) return true;
-  return <u32>((<u64>randomU32() * 1000000) >> 32) < ppm;
-}
 
 /** Protobuf SetEnvoyFilterStateArguments{path = 1: "envoy.tcp_proxy.cluster", value = 2: name}. */
 export function clusterFilterStateArgs(cluster: string): Uint8Array {

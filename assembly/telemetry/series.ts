@@ -2,7 +2,9 @@
 // once, the first time a request of that service and method is seen on this VM; after that a
 // request costs a hash of its service and method bytes and a few additions (flushed once per host
 // callback) — no allocation. Beyond `max_series` new series fold into service/method "other", so a
-// client inventing method names cannot grow Envoy's stats without bound.
+// client inventing method names cannot grow Envoy's stats without bound. The per-request methods are
+// @inline: a call that holds managed references pays a shadow-stack frame (zero-filled, every
+// reference spilled) which cost more than the bookkeeping itself.
 import { defineMetric, incrementMetric, recordMetric } from "../abi/hostcalls";
 import { MetricType } from "../abi/types";
 import { TAG_METHOD, TAG_PROTOCOL, TAG_RESPONSE_STATUS, TAG_SERVICE, tag, tagBytes } from "./names";
@@ -24,6 +26,8 @@ export class Series {
   dRequestBytes: i64 = 0;
   dResponseBytes: i64 = 0;
   dirty: bool = false;
+  /** Position in its table (what pending requests remember: an integer, not a reference). */
+  index: i32 = -1;
 
   constructor(readonly hash: u32, readonly key: Uint8Array, readonly serviceLen: i32) {}
 
@@ -53,9 +57,17 @@ export class Series {
   }
 
   matches(hash: u32, sp: usize, sl: i32, mp: usize, ml: i32): bool {
+    return this.hash == hash && this.sameKey(sp, sl, mp, ml);
+  }
+
+  // @ts-ignore: decorator
+  @inline sameKey(sp: usize, sl: i32, mp: usize, ml: i32): bool {
     const key = this.key;
-    return this.hash == hash && this.serviceLen == sl && key.length == sl + ml &&
-      memory.compare(key.dataStart, sp, sl) == 0 && memory.compare(key.dataStart + <usize>sl, mp, ml) == 0;
+    if (this.serviceLen != sl || key.length != sl + ml) return false;
+    const k = key.dataStart;
+    for (let i = 0; i < sl; i++) if (load<u8>(k + <usize>i) != load<u8>(sp + <usize>i)) return false;
+    for (let i = 0; i < ml; i++) if (load<u8>(k + <usize>(sl + i)) != load<u8>(mp + <usize>i)) return false;
+    return true;
   }
 }
 
@@ -66,17 +78,19 @@ export class SeriesTable {
   private last: Series | null = null;
   private other: Series | null = null;
   private dirtyList: Array<Series> = [];
+  private all: Array<Series> = [];
   /** New series folded into "other" since the last flush. */
   overflowed: i64 = 0;
 
   constructor(private protocol: string, private perMethod: bool, private maxSeries: i32) {}
 
   /** The series of a request with this service and method (empty = absent). */
-  lookup(sp: usize, sl: i32, mp: usize, ml: i32): Series {
+  // @ts-ignore: decorator
+  @inline lookup(sp: usize, sl: i32, mp: usize, ml: i32): Series {
     if (!this.perMethod) { sl = 0; ml = 0; }
-    const h = hashKey(sp, sl, mp, ml);
     const last = this.last;
-    if (last != null && last.matches(h, sp, sl, mp, ml)) return last;
+    if (last != null && last.sameKey(sp, sl, mp, ml)) return last; // pipelines repeat methods: no hash
+    const h = hashKey(sp, sl, mp, ml);
     const mask = this.slots.length - 1;
     let i = <i32>h & mask;
     while (true) {
@@ -95,8 +109,15 @@ export class SeriesTable {
     return created;
   }
 
+  /** The series with this index (from Series.index). */
+  // @ts-ignore: decorator
+  @inline at(index: i32): Series {
+    return unchecked(this.all[index]);
+  }
+
   /** Marks a series as changed in this callback (flushed by flush()). */
-  touch(s: Series): void {
+  // @ts-ignore: decorator
+  @inline touch(s: Series): void {
     if (!s.dirty) { s.dirty = true; this.dirtyList.push(s); }
   }
 
@@ -112,6 +133,7 @@ export class SeriesTable {
     memory.copy(key.dataStart + <usize>sl, mp, ml);
     const s = new Series(h, key, sl);
     s.define(tag(TAG_PROTOCOL, this.protocol) + tagBytes(TAG_SERVICE, sp, sl) + tagBytes(TAG_METHOD, mp, ml));
+    this.register(s);
     return s;
   }
 
@@ -120,9 +142,15 @@ export class SeriesTable {
     if (o == null) {
       o = new Series(0, new Uint8Array(0), -1); // serviceLen −1: never equal to a looked-up key
       o.define(tag(TAG_PROTOCOL, this.protocol) + tag(TAG_SERVICE, "other") + tag(TAG_METHOD, "other"));
+      this.register(o);
       this.other = o;
     }
     return o;
+  }
+
+  private register(s: Series): void {
+    s.index = this.all.length;
+    this.all.push(s);
   }
 
   private insert(s: Series): void {
@@ -161,59 +189,58 @@ function hashKey(sp: usize, sl: i32, mp: usize, ml: i32): u32 {
  */
 export class PendingSeries {
   private ids: StaticArray<i64> = new StaticArray<i64>(16);
-  private series: StaticArray<Series | null> = new StaticArray<Series | null>(16);
+  /** Series.index of each entry: plain integers, so keeping them costs no GC write barrier. */
+  private series: StaticArray<i32> = new StaticArray<i32>(16);
   private head: i32 = 0;
   private size: i32 = 0;
+  /** Entries passed over by FIFO takes since the last read (requests that got no reply). */
+  dropped: i32 = 0;
 
   constructor(private fifo: bool, private max: i32) {}
 
   get length(): i32 { return this.size; }
 
-  push(id: i64, s: Series): void {
+  // @ts-ignore: decorator
+  @inline push(id: i64, series: i32): void {
     if (this.size == this.ids.length) {
       if (this.size >= this.max) return; // beyond the tracked window the reply falls back to the protocol-wide series
       this.grow();
     }
-    const cap = this.ids.length;
-    const at = (this.head + this.size) & (cap - 1);
+    const at = (this.head + this.size) & (this.ids.length - 1);
     unchecked(this.ids[at] = id);
-    unchecked(this.series[at] = s);
+    unchecked(this.series[at] = series);
     this.size++;
   }
 
-  /** Removes and returns the series of request `id` (null when not tracked). `dropped` counts passed-over entries. */
-  take(id: i64): Series | null {
-    const cap = this.ids.length;
-    const mask = cap - 1;
+  /** Removes request `id` and returns its series index, or −1 when it is not tracked. */
+  // @ts-ignore: decorator
+  @inline take(id: i64): i32 {
+    const mask = this.ids.length - 1;
     for (let k = 0; k < this.size; k++) {
       const at = (this.head + k) & mask;
-      if (unchecked(this.ids[at]) != id) {
-        if (this.fifo && unchecked(this.ids[at]) < id) continue;
-        if (this.fifo) return null;
+      const got = unchecked(this.ids[at]);
+      if (got != id) {
+        if (this.fifo && got > id) return -1; // replies come in order: a later request means id was never tracked
         continue;
       }
       const s = unchecked(this.series[at]);
       if (this.fifo) {
-        this.dropped += k;
+        this.dropped += k; // earlier requests the server did not answer
         this.head = (at + 1) & mask;
         this.size -= k + 1;
       } else {
-        // close the gap: shift the later entries one slot toward the head (out-of-order replies are rare in depth)
+        // close the gap toward the head (out-of-order replies are rarely deep)
         for (let j = k; j < this.size - 1; j++) {
           const a = (this.head + j) & mask, b = (this.head + j + 1) & mask;
           unchecked(this.ids[a] = this.ids[b]);
           unchecked(this.series[a] = this.series[b]);
         }
-        unchecked(this.series[(this.head + this.size - 1) & mask] = null);
         this.size--;
       }
       return s;
     }
-    return null;
+    return -1;
   }
-
-  /** Entries passed over by FIFO takes since the last read (requests that got no reply). */
-  dropped: i32 = 0;
 
   clear(): i32 {
     const n = this.size;
@@ -225,7 +252,7 @@ export class PendingSeries {
   private grow(): void {
     const cap = this.ids.length;
     const ids = new StaticArray<i64>(cap * 2);
-    const series = new StaticArray<Series | null>(cap * 2);
+    const series = new StaticArray<i32>(cap * 2);
     for (let k = 0; k < this.size; k++) {
       const at = (this.head + k) & (cap - 1);
       unchecked(ids[k] = this.ids[at]);
