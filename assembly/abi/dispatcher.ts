@@ -39,12 +39,32 @@ export function proxy_on_new_connection(contextId: u32): Action {
   return connections.has(contextId) ? connections.get(contextId).onNewConnection() : Action.Continue;
 }
 
+// Garbage collection. The module is built with AssemblyScript's minimal runtime: no shadow stack
+// (under the incremental runtime every managed reference held across a call is spilled to it,
+// which cost the filter more than its own work), and collection only when we call __collect().
+// We do, at the end of a data callback or a connection's deletion — a point where the wasm stack
+// holds no managed references — once every COLLECT_EVERY of them, so the cost of a full mark and
+// sweep is spread thin and garbage (little: the hot path does not allocate) cannot pile up.
+const COLLECT_EVERY: u32 = 4096;
+let sinceCollect: u32 = 0;
+
+function collectSometimes(): void {
+  if (++sinceCollect >= COLLECT_EVERY) {
+    sinceCollect = 0;
+    __collect();
+  }
+}
+
 export function proxy_on_downstream_data(contextId: u32, size: u32, endOfStream: u32): Action {
-  return connections.has(contextId) ? connections.get(contextId).onDownstreamData(<i32>size, endOfStream != 0) : Action.Continue;
+  const r = connections.has(contextId) ? connections.get(contextId).onDownstreamData(<i32>size, endOfStream != 0) : Action.Continue;
+  collectSometimes();
+  return r;
 }
 
 export function proxy_on_upstream_data(contextId: u32, size: u32, endOfStream: u32): Action {
-  return connections.has(contextId) ? connections.get(contextId).onUpstreamData(<i32>size, endOfStream != 0) : Action.Continue;
+  const r = connections.has(contextId) ? connections.get(contextId).onUpstreamData(<i32>size, endOfStream != 0) : Action.Continue;
+  collectSometimes();
+  return r;
 }
 
 export function proxy_on_downstream_connection_close(contextId: u32, peer: u32): void {
@@ -69,6 +89,7 @@ export function proxy_on_delete(contextId: u32): void {
   if (connections.has(contextId)) {
     connections.get(contextId).onDelete();
     connections.delete(contextId);
+    collectSometimes();
     return;
   }
   roots.delete(contextId);

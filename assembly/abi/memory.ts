@@ -1,5 +1,5 @@
 // Host → guest memory. The host calls malloc (re-entrantly, inside get_buffer_bytes etc.) and
-// hands back a raw pointer. A raw TLSF block is invisible to the incremental GC, so no later
+// hands back a raw pointer. A raw TLSF block is invisible to the GC, so no later
 // allocation can reclaim it before we read it (an unpinned managed block would be corrupted).
 // The reader frees it with `releaseHostMemory` as soon as it is done.
 

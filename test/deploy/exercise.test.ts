@@ -88,7 +88,8 @@ const redisPlan = (cluster: string): Plan => ({
   reply: ["+OK", "-ERR FLUSHALL and FLUSHDB are disabled by the proxy"],
   counters: { cx_total: 1, requests_total: 2, replies_ok: 1, denied_total: 1, decode_errors_total: 0 },
   cluster,
-  log: ["protocol=redis", "first=SET", "key=deploy", "status=ok", `upstream=${cluster}`],
+  // the connection summary: SET answered, FLUSHALL denied (an error reply)
+  log: ["protocol=redis", "first=SET", "key=deploy", "status=ok", "requests=2", "errors=1", "first_method=SET", "last_method=FLUSHALL", `upstream=${cluster}`],
 });
 
 const thriftEcho = (cluster: string, routed: number, log?: string[]): Plan => ({
@@ -126,12 +127,12 @@ const PLANS: Record<string, Plan> = {
     reply: { ok: "metawire-test 1.0" },
     counters: { cx_total: 1, requests_total: 1, replies_ok: 1, routed_total: 1, decode_errors_total: 0 },
     cluster: "thrift_admin",
-    log: ["protocol=thrift", "service=Admin", "method=version", "status=ok", "route=thrift_admin", "upstream=thrift_admin"],
+    log: ["protocol=thrift", "service=Admin", "method=version", "status=ok", "route=thrift_admin", "requests=1", "errors=0", "first_method=version", "last_method=version", "upstream=thrift_admin"],
   },
   "istio/thrift.yaml WasmPlugin shop/metawire-thrift SERVER port 9090": thriftEcho("inbound|9090||", 0),
-  "examples/thrift-split/envoy.yaml listener catalog_in": thriftEcho("catalog_v2", 1, ["protocol=thrift", "service=", "method=echoText", "status=ok", "route=catalog_v2", "upstream=catalog_v2"]),
+  "examples/thrift-split/envoy.yaml listener catalog_in": thriftEcho("catalog_v2", 1, ["protocol=thrift", "service=", "method=echoText", "status=ok", "route=catalog_v2", "requests=1", "errors=0", "first_method=echoText", "last_method=echoText", "upstream=catalog_v2"]),
   "examples/thrift-split/istio.yaml WasmPlugin demo/thrift-split CLIENT port 9090": thriftEcho("outbound|9090|v2|catalog.demo.svc.cluster.local", 1),
-  "envoy/dubbo.yaml listener dubbo_in": dubboPlan("demo_v1", ["protocol=dubbo", "service=org.apache.dubbo.demo.DemoService", "version=1.0.0", "method=sayHello", "status=ok", "route=demo_v1", "upstream=demo_v1"]),
+  "envoy/dubbo.yaml listener dubbo_in": dubboPlan("demo_v1", ["protocol=dubbo", "service=org.apache.dubbo.demo.DemoService", "version=1.0.0", "method=sayHello", "status=ok", "route=demo_v1", "requests=1", "errors=0", "first_method=sayHello", "last_method=sayHello", "upstream=demo_v1"]),
   "istio/dubbo.yaml WasmPlugin demo/metawire-dubbo CLIENT port 20880": dubboPlan("outbound|20880|v1|demo-provider.demo.svc.cluster.local"),
 };
 

@@ -32,7 +32,7 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }
 const validateConfig = ajv.compile(schema);
 
 /** Filter-state keys metawire writes (README "Metadata"); access logs may print only these. */
-const METAWIRE_KEYS = /^wasm\.metawire\.(protocol|service|method|key|version|group|id|kind|response_status|response_code|cluster|header\.[^:)]+)$/;
+const METAWIRE_KEYS = /^wasm\.metawire\.(protocol|service|method|key|version|group|id|kind|response_status|response_code|cluster|requests|errors|first_method|last_method|header\.[^:)]+)$/;
 
 const allSites = (): PluginSite[] => [...envoyFiles().flatMap(envoySites), ...istioFiles().map(istioSet).flatMap(istioSites)];
 

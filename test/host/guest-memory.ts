@@ -11,6 +11,11 @@ export class GuestMemory {
     this.dv = new DataView(memory.buffer);
   }
 
+  /** Current size of the linear memory in bytes (it only grows). */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   private refresh(): void {
     if (this.u8.buffer !== this.memory.buffer) {
       this.u8 = new Uint8Array(this.memory.buffer);

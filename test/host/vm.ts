@@ -89,6 +89,11 @@ export class WasmVm {
   readonly profile = { enabled: false, exportNs: 0, hostNs: 0, depth: 0 };
 
   /** @internal hostcall plumbing */ mem!: GuestMemory;
+
+  /** Size of the module's linear memory in bytes. */
+  get memoryBytes(): number {
+    return this.mem.byteLength;
+  }
   /** @internal */ readonly metricIds: MetricIds;
   /** @internal the context of the innermost host->VM call (cpp-host current_context_) */
   currentContext: HostContext;
