@@ -15,6 +15,7 @@ import { command } from "../support/resp.js";
 import { frameHead, scanFrames } from "../support/resp-frames.js";
 import { RawRedis, prng } from "../support/raw-redis.js";
 import { redisDelta, redisSnapshot, type RedisSnapshot } from "../support/metawire-metrics.js";
+import { waitFor } from "../support/wait.js";
 
 const skip = redisAvailable();
 
@@ -28,15 +29,6 @@ interface Env {
   events: ProxyEvent[];
 }
 
-async function waitFor<T>(fn: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function snapshot(env: Env): RedisSnapshot {
   return redisSnapshot(env.proxy.metrics);

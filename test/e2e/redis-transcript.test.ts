@@ -14,6 +14,7 @@ import { command } from "../support/resp.js";
 import { scanFrames } from "../support/resp-frames.js";
 import { RawRedis, prng } from "../support/raw-redis.js";
 import { redisDelta, redisSnapshot } from "../support/metawire-metrics.js";
+import { waitFor } from "../support/wait.js";
 
 const skip = redisAvailable();
 const SEED = Number(process.env.METAWIRE_E2E_SEED ?? Date.now() % 1_000_000);
@@ -293,15 +294,6 @@ function firstDifference(a: Buffer, b: Buffer): string {
   return `lengths ${a.length} vs ${b.length}, first difference at ${i}:\n direct: ${show(a)}\n  proxy: ${show(b)}`;
 }
 
-async function waitFor<T>(fn: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test("redis through metawire: reply transcripts byte-identical to a direct connection, metrics exact", { skip, timeout: 120_000 }, async (t) => {
   const args = ["--enable-debug-command", "yes"];

@@ -23,6 +23,7 @@ import { ThriftSession, i64, loadThriftCode, startThriftServer, thriftStacks } f
 import { thriftSkipReason } from "../thrift/generate.js";
 import { dubboPeers, dubboSkipReason, runDubboConsumer, startDubboProvider } from "../support/dubbo-peers.js";
 import { dubboFrames, replyKind, requestHead } from "../support/dubbo-wire.js";
+import { waitFor as until } from "../support/wait.js";
 
 type Status = "ok" | "error" | "exception";
 const STATUSES: Status[] = ["ok", "error", "exception"];
@@ -44,15 +45,6 @@ function entry(e: Expected, service: string, method: string): SeriesExpectation 
   return s;
 }
 
-async function until<T>(fn: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** client → tapIn → proxy (admin, metawire's stats_tags) → server */
 async function withScrapedProxy(serverPort: number, config: object, run: (p: ProxyHandle, tap: Tap) => Promise<void>): Promise<void> {

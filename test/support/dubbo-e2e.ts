@@ -7,6 +7,8 @@ import { startProxy, type ProxyEvent, type ProxyHandle } from "../host/tcp-proxy
 import { metawireWasm } from "./filter.js";
 import { joined, startTap, type Tap } from "./tcp-tap.js";
 import { startDubboProvider, type DubboPeer, type DubboProvider } from "./dubbo-peers.js";
+import { waitFor } from "./wait.js";
+export { waitFor };
 
 type CloseEvent = Extract<ProxyEvent, { type: "close" }>;
 type OpenEvent = Extract<ProxyEvent, { type: "open" }>;
@@ -26,15 +28,6 @@ export interface DubboEnv {
   tapOut: Tap;
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** Runs `run` with a provider of `peer`, the taps and the proxy (`pluginConfig`), and tears them down. */
 export async function withDubboEnv(peer: DubboPeer, run: (env: DubboEnv) => Promise<void>,

@@ -8,6 +8,8 @@ import { startProxy, type ProxyEvent, type ProxyHandle } from "../host/tcp-proxy
 import { metawireWasm } from "./filter.js";
 import { joined, startTap, type Tap } from "./tcp-tap.js";
 import { startThriftServer, type Stack, type ThriftCode, type ThriftServer, type ThriftSession } from "./thrift-peers.js";
+import { waitFor } from "./wait.js";
+export { waitFor };
 
 type CloseEvent = Extract<ProxyEvent, { type: "close" }>;
 type OpenEvent = Extract<ProxyEvent, { type: "open" }>;
@@ -26,15 +28,6 @@ export interface ThriftEnv {
   tapOut: Tap;
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** The proxy's plugin configuration unless a test passes its own. */
 export const THRIFT_PLUGIN_CONFIG: Record<string, unknown> = { protocol: "thrift", expose: { properties: "every" } };
