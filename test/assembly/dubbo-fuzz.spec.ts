@@ -4,14 +4,15 @@
 // under default and tiny limits; then random byte soup through the Hessian walker. A trap fails the
 // test by itself; the codec contract is checked on every step.
 
-import { EV_NEED_MORE, EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/codec";
+import { EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/codec";
 import { DubboDecoder } from "../../assembly/protocols/dubbo/message-decoder";
 import { DubboLimits } from "../../assembly/protocols/dubbo/limits";
 import { DubboSession } from "../../assembly/protocols/dubbo/session";
 import { W_MORE, W_DONE, W_FAIL } from "../../assembly/protocols/dubbo/hessian";
 import { frames, errorVectors, edgeCases, hessianValues, hessianFixtures, DVector } from "./generated/dubbo-vectors";
-import { Rng, expand } from "./helpers";
-import { newWalker, frameOf, requestBody, Writer } from "./dubbo-helpers";
+import { expand } from "./helpers";
+import { newWalker, frameOf, requestBody, Writer, DUBBO_CAPS } from "./dubbo-helpers";
+import { Rng, Run, Tap, Tally, Feed, RANDOM, sweepSkip, drive } from "./drive";
 
 const SPECIAL: u8[] = [
   0x00, 0x01, 0x1f, 0x20, 0x30, 0x34, 0x38, 0x41, 0x42, 0x43, 0x44, 0x48, 0x49, 0x4a, 0x4c, 0x4d, 0x4e, 0x4f, 0x51,
@@ -123,81 +124,52 @@ function randomLimits(rng: Rng): DubboLimits {
   return l;
 }
 
-class Stats {
+class Stats extends Tally {
   cases: i32 = 0;
   bytes: i64 = 0;
-  messages: i32 = 0;
   bodyErrors: i32 = 0;
-  errors: i32 = 0;
-  violations: i32 = 0;
 }
 
-function check(ok: bool, st: Stats): void {
-  if (!ok) st.violations++;
-}
-
-function checkMessage(d: DubboDecoder, l: DubboLimits, st: Stats): void {
-  check(d.end() - d.start() == 16 + <i64>d.bodyLength(), st);
-  check(d.bodyLength() >= 0 && <i64>d.bodyLength() <= l.maxBodyBytes, st);
-  check(d.bodyParsed() == (d.bodyErrorReason().length == 0), st);
+/** What a frame may hold under limits `l` (accessors never trap, captures stay bounded). */
+function checkMessage(d: DubboDecoder, l: DubboLimits, run: Run<bool>, st: Stats): void {
+  run.check(d.end() - d.start() == 16 + <i64>d.bodyLength(), "frame length");
+  run.check(d.bodyLength() >= 0 && <i64>d.bodyLength() <= l.maxBodyBytes, "body length");
+  run.check(d.bodyParsed() == (d.bodyErrorReason().length == 0), "body error reason");
   if (!d.bodyParsed()) st.bodyErrors++;
   const maxCap = l.maxCaptureBytes < 16 ? 16 : l.maxCaptureBytes;
   const lens: i32[] = [d.serviceLen(), d.methodLen(), d.versionLen(), d.paramTypesLen(), d.dubboVersionLen(), d.errorMessageLen(), d.groupLen()];
-  for (let k = 0; k < lens.length; k++) check(lens[k] >= 0 && lens[k] <= maxCap, st);
+  for (let k = 0; k < lens.length; k++) run.check(lens[k] >= 0 && lens[k] <= maxCap, "capture length");
   const n = d.attachmentCount();
-  check(n >= 0 && n <= (l.maxAttachments < 1 ? 1 : l.maxAttachments), st);
+  run.check(n >= 0 && n <= (l.maxAttachments < 1 ? 1 : l.maxAttachments), "attachment count");
   for (let i = -1; i <= n; i++) {
     // out-of-range indices answer 0, never trap
     const kl = d.attachmentKeyLen(i);
     const vl = d.attachmentValueLen(i);
-    check(kl >= 0 && kl <= maxCap && vl >= 0 && vl <= maxCap, st);
-    if (i < 0 || i == n) check(kl == 0 && vl == 0, st);
+    run.check(kl >= 0 && kl <= maxCap && vl >= 0 && vl <= maxCap, "attachment length");
+    if (i < 0 || i == n) run.check(kl == 0 && vl == 0, "attachment out of range");
     if (kl > 0) load<u8>(d.attachmentKeyPtr(i) + <usize>(kl - 1));
   }
   const f = d.responseFlag();
-  check(f >= -1 && f <= 5, st);
-  if (d.isRequest()) check(f == -1, st);
-  if (d.isHeartbeat()) check(d.isEvent() && d.bodyLength() == 1, st);
+  run.check(f >= -1 && f <= 5, "response flag");
+  if (d.isRequest()) run.check(f == -1, "response flag on a request");
+  if (d.isHeartbeat()) run.check(d.isEvent() && d.bodyLength() == 1, "heartbeat");
 }
 
-function drive(d: DubboDecoder, l: DubboLimits, s: DubboSession, data: Uint8Array, rng: Rng, st: Stats): void {
-  let off = 0;
-  let pos: i64 = 0;
-  const n = data.length;
-  while (off < n) {
-    const k = d.skippable();
-    check(k >= 0, st);
-    if (k > 0 && rng.below(2) == 0) {
-      const step = <i32>(k < <i64>(n - off) ? k : <i64>(n - off));
-      d.skip(<i64>step);
-      check(d.event == EV_NEED_MORE, st);
-      off += step;
-      pos += step;
-      continue;
-    }
-    const len = 1 + rng.below(n - off < 40 ? n - off : 40);
-    const c = d.feed(data.dataStart + <usize>off, len);
-    check(c >= 0 && c <= len, st);
-    off += c;
-    pos += c;
-    const ev = d.event;
-    check(d.position() == pos, st);
-    if (ev == EV_MESSAGE) {
-      st.messages++;
-      checkMessage(d, l, st);
-      if (d.isRequest()) s.onRequest(d, pos);
-      else s.onResponse(d);
-    } else if (ev == EV_ERROR) {
-      st.errors++;
-      check(d.errorReason().length > 0, st);
-      check(d.feed(data.dataStart, n) == 0 && d.event == EV_ERROR, st);
-      d.skip(1);
-      check(d.event == EV_ERROR, st);
-      return;
-    } else {
-      check(ev == EV_NEED_MORE && c == len, st);
-    }
+/** checkMessage on every frame; requests go to the session's onRequest, responses to onResponse. */
+class Sweep extends Tap<DubboDecoder, bool> {
+  constructor(public l: DubboLimits, public s: DubboSession, public st: Stats) {
+    super();
   }
+  message(d: DubboDecoder, run: Run<bool>): bool {
+    checkMessage(d, this.l, run, this.st);
+    if (d.isRequest()) this.s.onRequest(d, d.position());
+    else this.s.onResponse(d);
+    return true;
+  }
+}
+
+function sweepStream(d: DubboDecoder, l: DubboLimits, s: DubboSession, data: Uint8Array, rng: Rng, st: Stats): void {
+  st.add(drive<DubboDecoder, bool>(d, data, new Feed(RANDOM, rng, sweepSkip, DUBBO_CAPS), new Sweep(l, s, st)));
 }
 
 describe("Dubbo no-trap sweep", () => {
@@ -211,14 +183,14 @@ describe("Dubbo no-trap sweep", () => {
       const l = randomLimits(rng);
       const d = new DubboDecoder(l);
       const s = new DubboSession(1 + rng.below(8));
-      drive(d, l, s, data, rng, st);
+      sweepStream(d, l, s, data, rng, st);
       // and again after reset(), with another split
       d.reset();
-      drive(d, l, s, data, rng, st);
+      sweepStream(d, l, s, data, rng, st);
       st.cases++;
       st.bytes += data.length;
     }
-    expect(st.violations).toBe(0);
+    expect(st.violations).toBe(0, st.first);
     // the sweep reached every outcome
     expect(st.messages).toBeGreaterThan(1000);
     expect(st.bodyErrors).toBeGreaterThan(500);

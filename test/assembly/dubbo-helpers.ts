@@ -1,64 +1,22 @@
-// Test utilities for the Dubbo specs: a driver that feeds a DubboDecoder whole, byte by byte or in
-// random splits (optionally skipping what skippable() allows) and records every message; a checker
-// against the fixture's expectations; a Hessian walker driver for single values; a small Dubbo/Hessian
-// writer to build large and nested frames. Allocation is fine here; the codec under test must not.
+// Test utilities for the Dubbo specs: the Dubbo side of the shared driver (drive.ts: what a run
+// records of each frame, the Dubbo specs' split and skip habits); a checker against the fixture's
+// expectations; a Hessian walker driver for single values; a small Dubbo/Hessian writer to build
+// large and nested frames. Allocation is fine here; the codec under test must not.
 
-import { EV_MESSAGE, EV_ERROR, EV_NEED_MORE } from "../../assembly/protocols/codec";
 import { DubboDecoder } from "../../assembly/protocols/dubbo/message-decoder";
 import { DubboLimits } from "../../assembly/protocols/dubbo/limits";
 import { DubboSession, MATCHED } from "../../assembly/protocols/dubbo/session";
 import { W_MORE, W_DONE, W_FAIL } from "../../assembly/protocols/dubbo/hessian";
 import { HessianReader } from "../../assembly/protocols/dubbo/hessian-reader";
 import { DVector, DMsg, DStr, F_DUBBO_VERSION, F_SERVICE, F_VERSION, F_METHOD, F_PARAM_TYPES, F_GROUP, F_ERROR_MESSAGE } from "./generated/dubbo-vectors";
-import { Rng, expand } from "./helpers";
+import { expand, hexOf } from "./helpers";
+import { Rng, Run, Tap, Feed, SkipFn, skipAll, chunkLen, drive } from "./drive";
 
-// split modes
-export const WHOLE: i32 = 0;
-export const BYTEWISE: i32 = 1;
-export const RANDOM: i32 = 2;
-
-export class Run<T> {
-  msgs: T[] = [];
-  error: string = "";
-  /** The decoder ended between messages. */
-  boundary: bool = false;
-  /** Bytes fed or skipped. */
-  consumed: i64 = 0;
-  /** Bytes skipped instead of fed. */
-  skipped: i64 = 0;
-  /** Broken driver invariants (a NEED_MORE that did not consume everything, …). */
-  violations: i32 = 0;
-}
-
-// ---- hex ------------------------------------------------------------------------------------------
-
-const HEX_DIGITS = "0123456789abcdef";
-
-/** Bytes at [ptr, ptr+len) as lower-case hex, in linear time (large strings are compared this way). */
-export function hexOf(ptr: usize, len: i32): string {
-  if (len <= 0) return "";
-  const buf = new StaticArray<u16>(len * 2);
-  const b = changetype<usize>(buf);
-  for (let i = 0; i < len; i++) {
-    const v = <i32>load<u8>(ptr + <usize>i);
-    store<u16>(b + (<usize>i << 2), <u16>HEX_DIGITS.charCodeAt(v >> 4));
-    store<u16>(b + (<usize>i << 2) + 2, <u16>HEX_DIGITS.charCodeAt(v & 15));
-  }
-  return String.UTF16.decodeUnsafe(b, <usize>len << 2);
-}
+/** RANDOM window caps for Dubbo: windows of up to 1, 3, 17 or 300 bytes or the rest, equally often. */
+export const DUBBO_CAPS: i32[] = [1, 3, 17, 300];
 
 export function hexOfBytes(a: Uint8Array): string {
   return hexOf(a.dataStart, a.length);
-}
-
-// ---- split sizes ----------------------------------------------------------------------------------
-
-export function chunkLen(mode: i32, rng: Rng, remaining: i32): i32 {
-  if (mode == WHOLE) return remaining;
-  if (mode == BYTEWISE) return 1;
-  const pick = rng.below(5);
-  const cap = pick == 0 ? 1 : pick == 1 ? 3 : pick == 2 ? 17 : pick == 3 ? 300 : remaining;
-  return 1 + rng.below(cap < remaining ? cap : remaining);
 }
 
 // ---- decoder runs -----------------------------------------------------------------------------------
@@ -130,9 +88,41 @@ export function snap(d: DubboDecoder): DGot {
   return m;
 }
 
+/** Frame snapshots (a frame is its 16-byte header and body); with a session, requests go to onRequest, responses to onResponse. */
+class DubboTap extends Tap<DubboDecoder, DGot> {
+  constructor(public session: DubboSession | null) {
+    super();
+  }
+  message(d: DubboDecoder, run: Run<DGot>): DGot {
+    const m = snap(d);
+    run.check(m.end - m.start == 16 + <i64>m.bodyLength, "frame length");
+    const session = this.session;
+    if (session === null) return m;
+    if (m.request) {
+      session.onRequest(d, <i64>run.msgs.length);
+      return m;
+    }
+    m.correlation = session.onResponse(d);
+    if (m.correlation == MATCHED) {
+      m.matchedId = session.matchedRequestId();
+      m.matchedMethod = hexOf(session.matchedMethodPtr(), session.matchedMethodLen());
+      m.matchedStart = session.matchedStartNs();
+    }
+    return m;
+  }
+}
+
+/** The Dubbo specs' skip habit: two times in three; of those, half a random part, half all in the window. */
+function dubboSkip(offered: i64, room: i32, rng: Rng): i64 {
+  if (rng.below(3) == 0) return 0;
+  const k = skipAll(offered, room, rng);
+  return rng.below(2) != 0 ? 1 + <i64>rng.below(<i32>k) : k;
+}
+
 /**
  * Feed `data` in the given split mode. With `useSkip`, bytes the decoder declares skippable are
- * sometimes skipped instead of fed. Requests go to session.onRequest, responses to onResponse.
+ * sometimes skipped instead of fed (all of them within the window when `alwaysSkip`). Requests go to
+ * session.onRequest, responses to onResponse.
  */
 export function runDubbo(
   d: DubboDecoder,
@@ -143,64 +133,8 @@ export function runDubbo(
   session: DubboSession | null = null,
   alwaysSkip: bool = false,
 ): Run<DGot> {
-  const run = new Run<DGot>();
-  const base = data.dataStart;
-  const n = data.length;
-  let off = 0;
-  while (off < n) {
-    const end = off + chunkLen(mode, rng, n - off);
-    while (off < end) {
-      if (useSkip) {
-        const s = d.skippable();
-        if (s < 0) run.violations++;
-        if (s > 0 && (alwaysSkip || rng.below(3) != 0)) {
-          let k = <i64>(end - off);
-          if (s < k) k = s;
-          if (!alwaysSkip && rng.below(2) != 0) k = 1 + <i64>rng.below(<i32>k);
-          d.skip(k);
-          off += <i32>k;
-          run.skipped += k;
-          if (d.event != EV_NEED_MORE) run.violations++; // skip() never ends a message
-          continue;
-        }
-      }
-      const c = d.feed(base + <usize>off, end - off);
-      if (c < 0 || c > end - off) {
-        run.violations++;
-        return run;
-      }
-      off += c;
-      if (d.event == EV_MESSAGE) {
-        const m = snap(d);
-        if (m.end != d.position() || m.end - m.start != 16 + <i64>m.bodyLength) run.violations++;
-        if (session !== null) {
-          if (m.request) session.onRequest(d, <i64>run.msgs.length);
-          else {
-            m.correlation = session.onResponse(d);
-            if (m.correlation == MATCHED) {
-              m.matchedId = session.matchedRequestId();
-              m.matchedMethod = hexOf(session.matchedMethodPtr(), session.matchedMethodLen());
-              m.matchedStart = session.matchedStartNs();
-            }
-          }
-        }
-        run.msgs.push(m);
-      } else if (d.event == EV_ERROR) {
-        run.error = d.errorReason();
-        run.consumed = d.position();
-        // the decoder stays in error
-        const again = d.feed(base + <usize>off, n - off);
-        if (again != 0 || d.event != EV_ERROR) run.violations++;
-        return run;
-      } else if (off != end) {
-        run.violations++; // NEED_MORE must consume the whole window
-        return run;
-      }
-    }
-  }
-  run.consumed = d.position();
-  run.boundary = d.atBoundary();
-  return run;
+  const skip: SkipFn | null = useSkip ? (alwaysSkip ? skipAll : dubboSkip) : null;
+  return drive<DubboDecoder, DGot>(d, data, new Feed(mode, rng, skip, DUBBO_CAPS), new DubboTap(session));
 }
 
 function strField(got: DGot, field: i32): string {
@@ -255,7 +189,7 @@ export function checkMessage(got: DGot, w: DMsg, l: string): void {
 
 /** Messages, error and end state of `run` match the vector's expectations. */
 export function checkRun(run: Run<DGot>, v: DVector, label: string): void {
-  expect(run.violations).toBe(0, label + ": driver invariants");
+  expect(run.violations).toBe(0, label + ": driver invariants (" + run.violation + ")");
   expect(run.msgs.length).toBe(v.messages.length, label + ": message count");
   const n = run.msgs.length < v.messages.length ? run.msgs.length : v.messages.length;
   for (let i = 0; i < n; i++) checkMessage(run.msgs[i], v.messages[i], label + " message " + i.toString());
@@ -330,7 +264,7 @@ export function walkValues(
       w.begin(r.values == 0 ? expectX : 0, r.values == 0 ? capMode : 0, false);
       started = true;
     }
-    const end = off + chunkLen(mode, rng, n - off);
+    const end = off + chunkLen(mode, rng, n - off, DUBBO_CAPS);
     while (off < end) {
       const s = w.skippable();
       let fed = false;

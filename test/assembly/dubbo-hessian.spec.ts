@@ -10,8 +10,9 @@ import { W_MORE, W_DONE, W_FAIL, X_ANY, X_STRING, X_INT, K_STRING, CAP_NONE, CAP
 import { DescriptorCounter } from "../../assembly/protocols/dubbo/descriptor";
 import { CaptureArena } from "../../assembly/protocols/dubbo/capture";
 import { HValue, hessianValues, hessianFixtures, hessianInvalid, descriptors } from "./generated/dubbo-vectors";
-import { Rng, expand, hexBytes } from "./helpers";
-import { newWalker, walkValues, bigLimits, hexOf, hexOfBytes, WHOLE, BYTEWISE, RANDOM } from "./dubbo-helpers";
+import { expand, hexBytes, hexOf } from "./helpers";
+import { newWalker, walkValues, bigLimits, hexOfBytes } from "./dubbo-helpers";
+import { Rng, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 function checkValue(v: HValue, mode: i32, seed: u32, useSkip: bool): void {
   const label = v.name + " mode " + mode.toString() + " seed " + seed.toString() + (useSkip ? " skip" : "");

@@ -7,8 +7,9 @@ import { EV_NEED_MORE, EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/cod
 import { DubboDecoder } from "../../assembly/protocols/dubbo/message-decoder";
 import { DubboLimits } from "../../assembly/protocols/dubbo/limits";
 import { frames } from "./generated/dubbo-vectors";
-import { Rng } from "./helpers";
-import { Writer, frameOf, requestBody, runDubbo, vectorBytes, hexOf, WHOLE, RANDOM, BYTEWISE } from "./dubbo-helpers";
+import { Writer, frameOf, requestBody, runDubbo, vectorBytes } from "./dubbo-helpers";
+import { hexOf } from "./helpers";
+import { Rng, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 const NO_ARGS = new Uint8Array(0);
 const D3 = vectorBytes(frames()[2]);

@@ -8,8 +8,9 @@ import { DubboDecoder } from "../../assembly/protocols/dubbo/message-decoder";
 import { DubboLimits } from "../../assembly/protocols/dubbo/limits";
 import { DubboSession, MATCHED, UNEXPECTED } from "../../assembly/protocols/dubbo/session";
 import { frames } from "./generated/dubbo-vectors";
-import { Rng } from "./helpers";
-import { Writer, frameOf, requestBody, runDubbo, vectorBytes, hexOf, RANDOM } from "./dubbo-helpers";
+import { Writer, frameOf, requestBody, runDubbo, vectorBytes } from "./dubbo-helpers";
+import { hexOf } from "./helpers";
+import { Rng, RANDOM } from "./drive";
 
 const NO_ARGS = new Uint8Array(0);
 const EMPTY_MAP = new Writer().u8(0x48).u8(0x5a).toBytes();

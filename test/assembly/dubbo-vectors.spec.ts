@@ -6,8 +6,9 @@
 import { DubboDecoder } from "../../assembly/protocols/dubbo/message-decoder";
 import { DubboLimits } from "../../assembly/protocols/dubbo/limits";
 import { DVector, frames, errorVectors, edgeCases } from "./generated/dubbo-vectors";
-import { Rng, hexBytes } from "./helpers";
-import { runVector, runDubbo, vectorBytes, WHOLE, BYTEWISE, RANDOM } from "./dubbo-helpers";
+import { hexBytes } from "./helpers";
+import { runVector, runDubbo, vectorBytes } from "./dubbo-helpers";
+import { Rng, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 function allModes(vs: DVector[]): void {
   for (let i = 0; i < vs.length; i++) {

@@ -1,12 +1,12 @@
-// Test utilities for the codec specs: bytes from hex/text, a deterministic PRNG, and drivers that feed
-// a decoder whole, byte by byte or in random splits (optionally skipping what skippable() allows) and
-// record every message with its metadata. Allocation is fine here; the decoders under test must not.
+// Test utilities for the codec specs: bytes from hex/text, and the Redis side of the shared driver
+// (drive.ts): what a run records of each request and reply, the Redis specs' split and skip habits,
+// and the checks against the fixture. Allocation is fine here; the decoders under test must not.
 
-import { EV_MESSAGE, EV_ERROR, EV_NEED_MORE } from "../../assembly/protocols/codec";
 import { RedisRequestDecoder } from "../../assembly/protocols/redis/request-decoder";
 import { RedisReplyDecoder } from "../../assembly/protocols/redis/reply-decoder";
 import { RedisSession, REPLY_MATCHED } from "../../assembly/protocols/redis/session";
 import { VReq, VRep } from "./generated/redis-vectors";
+import { Rng, Run, Tap, Feed, CUTS, SMALL_CAPS, skipAll, drive } from "./drive";
 
 // ---- bytes ------------------------------------------------------------------------------------------
 
@@ -60,14 +60,19 @@ export function text(ptr: usize, len: i32): string {
   return s;
 }
 
+const HEX_DIGITS = "0123456789abcdef";
+
+/** Bytes at [ptr, ptr+len) as lower-case hex, in linear time (large strings are compared this way). */
 export function hexOf(ptr: usize, len: i32): string {
-  const digits = "0123456789abcdef";
-  let s = "";
+  if (len <= 0) return "";
+  const buf = new StaticArray<u16>(len * 2);
+  const b = changetype<usize>(buf);
   for (let i = 0; i < len; i++) {
-    const b = <i32>load<u8>(ptr + <usize>i);
-    s += digits.charAt(b >> 4) + digits.charAt(b & 15);
+    const v = <i32>load<u8>(ptr + <usize>i);
+    store<u16>(b + (<usize>i << 2), <u16>HEX_DIGITS.charCodeAt(v >> 4));
+    store<u16>(b + (<usize>i << 2) + 2, <u16>HEX_DIGITS.charCodeAt(v & 15));
   }
-  return s;
+  return String.UTF16.decodeUnsafe(b, <usize>len << 2);
 }
 
 /** ASCII upper-case of a hex-encoded byte string, as text (for comparing argv[0] with method()). */
@@ -82,39 +87,7 @@ export function upperText(hex: string): string {
   return s;
 }
 
-// ---- PRNG (xorshift32; deterministic per seed) ----------------------------------------------------
-
-export class Rng {
-  constructor(public state: u32) {
-    if (this.state == 0) this.state = 0x9e3779b9;
-  }
-  next(): u32 {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    this.state = x;
-    return x;
-  }
-  /** Uniform in [0, n) for n ≥ 1. */
-  below(n: i32): i32 {
-    return n <= 1 ? 0 : <i32>(this.next() % <u32>n);
-  }
-}
-
-// ---- feeding --------------------------------------------------------------------------------------
-
-export const WHOLE: i32 = 0;
-export const BYTEWISE: i32 = 1;
-export const RANDOM: i32 = 2;
-
-function chunkLen(mode: i32, rng: Rng, remaining: i32): i32 {
-  if (mode == WHOLE) return remaining;
-  if (mode == BYTEWISE) return 1;
-  const pick = rng.below(4);
-  const cap = pick == 0 ? 1 : pick == 1 ? 7 : pick == 2 ? 64 : remaining;
-  return 1 + rng.below(cap < remaining ? cap : remaining);
-}
+// ---- driving the Redis decoders (test/assembly/drive.ts) ------------------------------------------
 
 export class ReqMsg {
   method: string = "";
@@ -149,19 +122,6 @@ export class RepMsg {
   final: bool = false;
 }
 
-export class Run<T> {
-  msgs: T[] = [];
-  error: string = "";
-  /** The decoder ended between messages. */
-  boundary: bool = false;
-  /** Bytes fed or skipped. */
-  consumed: i64 = 0;
-  /** Number of bytes skipped instead of fed. */
-  skipped: i64 = 0;
-  /** Broken driver invariants (a NEED_MORE that did not consume everything, …). */
-  violations: i32 = 0;
-}
-
 function snapReq(d: RedisRequestDecoder): ReqMsg {
   const m = new ReqMsg();
   m.method = text(d.methodPtr(), d.methodLen());
@@ -193,6 +153,58 @@ function snapRep(d: RedisReplyDecoder): RepMsg {
   return m;
 }
 
+/** Request snapshots; with a session, each request is also handed to it (and gets its id). */
+class RequestTap extends Tap<RedisRequestDecoder, ReqMsg> {
+  constructor(public session: RedisSession | null) {
+    super();
+  }
+  message(d: RedisRequestDecoder, run: Run<ReqMsg>): ReqMsg {
+    const m = snapReq(d);
+    const session = this.session;
+    if (session !== null) {
+      session.onRequest(d, <i64>run.msgs.length);
+      m.id = session.lastRequestId();
+    }
+    return m;
+  }
+}
+
+/** Reply snapshots; with a session, each reply is correlated and the matched request recorded. */
+class ReplyTap extends Tap<RedisReplyDecoder, RepMsg> {
+  constructor(public session: RedisSession | null) {
+    super();
+  }
+  message(d: RedisReplyDecoder, run: Run<RepMsg>): RepMsg {
+    const m = snapRep(d);
+    const session = this.session;
+    if (session !== null) {
+      m.correlation = session.onReply(d);
+      if (m.correlation == REPLY_MATCHED) {
+        m.matchedId = session.matchedId();
+        m.matchedMethod = text(session.matchedMethodPtr(), session.matchedMethodLen());
+        m.final = session.matchedFinal();
+      }
+    }
+    return m;
+  }
+}
+
+/** The Redis specs' skip habit: two times in three, a random part (at least a byte) of what is offered. */
+function someOfBulk(offered: i64, room: i32, rng: Rng): i64 {
+  if (rng.below(3) == 0) return 0;
+  return 1 + <i64>rng.below(<i32>skipAll(offered, room, rng));
+}
+
+/** Windows as `mode` says; with `useSkip`, the Redis habit above. */
+function splitFeed(mode: i32, rng: Rng, useSkip: bool): Feed {
+  return new Feed(mode, rng, useSkip ? someOfBulk : null);
+}
+
+/** Fixed cuts; with `useSkip`, whatever skippable() allows within a window is skipped, not fed. */
+function cutFeed(cuts: i32[], useSkip: bool): Feed {
+  return new Feed(CUTS, new Rng(1), useSkip ? skipAll : null, SMALL_CAPS, cuts);
+}
+
 /**
  * Feed `data` to a request decoder in the given split mode. With `useSkip`, bytes the decoder declares
  * skippable are sometimes skipped instead of fed. Each message is recorded and, if a session is
@@ -206,54 +218,10 @@ export function runRequests(
   useSkip: bool,
   session: RedisSession | null = null,
 ): Run<ReqMsg> {
-  const run = new Run<ReqMsg>();
-  const base = data.dataStart;
-  const n = data.length;
-  let off = 0;
-  while (off < n) {
-    const end = off + chunkLen(mode, rng, n - off);
-    while (off < end) {
-      if (useSkip) {
-        const s = d.skippable();
-        if (s > 0 && rng.below(3) != 0) {
-          let k = <i64>(end - off);
-          if (s < k) k = s;
-          k = 1 + <i64>rng.below(<i32>k);
-          d.skip(k);
-          off += <i32>k;
-          run.skipped += k;
-          if (d.event != EV_NEED_MORE) run.violations++;
-          continue;
-        }
-      }
-      const c = d.feed(base + <usize>off, end - off);
-      if (c < 0 || c > end - off) {
-        run.violations++;
-        return run;
-      }
-      off += c;
-      if (d.event == EV_MESSAGE) {
-        const m = snapReq(d);
-        if (session !== null) {
-          session.onRequest(d, <i64>run.msgs.length);
-          m.id = session.lastRequestId();
-        }
-        run.msgs.push(m);
-      } else if (d.event == EV_ERROR) {
-        run.error = d.errorReason();
-        run.consumed = d.position();
-        return run;
-      } else if (off != end) {
-        run.violations++; // NEED_MORE must consume the whole window
-        return run;
-      }
-    }
-  }
-  run.consumed = d.position();
-  run.boundary = d.atBoundary();
-  return run;
+  return drive<RedisRequestDecoder, ReqMsg>(d, data, splitFeed(mode, rng, useSkip), new RequestTap(session));
 }
 
+/** runRequests for replies. */
 export function runReplies(
   d: RedisReplyDecoder,
   data: Uint8Array,
@@ -262,63 +230,14 @@ export function runReplies(
   useSkip: bool,
   session: RedisSession | null = null,
 ): Run<RepMsg> {
-  const run = new Run<RepMsg>();
-  const base = data.dataStart;
-  const n = data.length;
-  let off = 0;
-  while (off < n) {
-    const end = off + chunkLen(mode, rng, n - off);
-    while (off < end) {
-      if (useSkip) {
-        const s = d.skippable();
-        if (s > 0 && rng.below(3) != 0) {
-          let k = <i64>(end - off);
-          if (s < k) k = s;
-          k = 1 + <i64>rng.below(<i32>k);
-          d.skip(k);
-          off += <i32>k;
-          run.skipped += k;
-          if (d.event != EV_NEED_MORE) run.violations++;
-          continue;
-        }
-      }
-      const c = d.feed(base + <usize>off, end - off);
-      if (c < 0 || c > end - off) {
-        run.violations++;
-        return run;
-      }
-      off += c;
-      if (d.event == EV_MESSAGE) {
-        const m = snapRep(d);
-        if (session !== null) {
-          m.correlation = session.onReply(d);
-          if (m.correlation == REPLY_MATCHED) {
-            m.matchedId = session.matchedId();
-            m.matchedMethod = text(session.matchedMethodPtr(), session.matchedMethodLen());
-            m.final = session.matchedFinal();
-          }
-        }
-        run.msgs.push(m);
-      } else if (d.event == EV_ERROR) {
-        run.error = d.errorReason();
-        run.consumed = d.position();
-        return run;
-      } else if (off != end) {
-        run.violations++;
-        return run;
-      }
-    }
-  }
-  run.consumed = d.position();
-  run.boundary = d.atBoundary();
-  return run;
+  return drive<RedisReplyDecoder, RepMsg>(d, data, splitFeed(mode, rng, useSkip), new ReplyTap(session));
 }
 
 // ---- comparing runs with fixture expectations (test/fixtures/redis-vectors.json) ----------------
 
 /** Requests decoded in `run` match the fixture's expectations, in order. */
 export function checkRequests(run: Run<ReqMsg>, want: VReq[], label: string): void {
-  expect(run.violations).toBe(0, label + ": driver invariants");
+  expect(run.violations).toBe(0, label + ": driver invariants (" + run.violation + ")");
   expect(run.msgs.length).toBe(want.length, label + ": request count");
   const n = run.msgs.length < want.length ? run.msgs.length : want.length;
   for (let i = 0; i < n; i++) {
@@ -343,7 +262,7 @@ export function checkRequests(run: Run<ReqMsg>, want: VReq[], label: string): vo
 
 /** Replies decoded in `run` match the fixture's expectations; `ids` are the session ids of the requests. */
 export function checkReplies(run: Run<RepMsg>, want: VRep[], label: string, ids: i64[]): void {
-  expect(run.violations).toBe(0, label + ": driver invariants");
+  expect(run.violations).toBe(0, label + ": driver invariants (" + run.violation + ")");
   expect(run.msgs.length).toBe(want.length, label + ": reply count");
   const n = run.msgs.length < want.length ? run.msgs.length : want.length;
   for (let i = 0; i < n; i++) {
@@ -403,50 +322,7 @@ export function runRequestsAt(
   useSkip: bool,
   session: RedisSession | null = null,
 ): Run<ReqMsg> {
-  const run = new Run<ReqMsg>();
-  const base = data.dataStart;
-  const n = data.length;
-  let off = 0;
-  for (let w = 0; w <= cuts.length && off < n; w++) {
-    const end = w < cuts.length ? cuts[w] : n;
-    while (off < end) {
-      if (useSkip) {
-        const s = d.skippable();
-        if (s > 0) {
-          const k = s < <i64>(end - off) ? <i32>s : end - off;
-          d.skip(<i64>k);
-          off += k;
-          run.skipped += k;
-          if (d.event != EV_NEED_MORE) run.violations++;
-          continue;
-        }
-      }
-      const c = d.feed(base + <usize>off, end - off);
-      if (c < 0 || c > end - off) {
-        run.violations++;
-        return run;
-      }
-      off += c;
-      if (d.event == EV_MESSAGE) {
-        const m = snapReq(d);
-        if (session !== null) {
-          session.onRequest(d, <i64>run.msgs.length);
-          m.id = session.lastRequestId();
-        }
-        run.msgs.push(m);
-      } else if (d.event == EV_ERROR) {
-        run.error = d.errorReason();
-        run.consumed = d.position();
-        return run;
-      } else if (off != end) {
-        run.violations++;
-        return run;
-      }
-    }
-  }
-  run.consumed = d.position();
-  run.boundary = d.atBoundary();
-  return run;
+  return drive<RedisRequestDecoder, ReqMsg>(d, data, cutFeed(cuts, useSkip), new RequestTap(session));
 }
 
 /** runRequestsAt for replies. */
@@ -457,52 +333,5 @@ export function runRepliesAt(
   useSkip: bool,
   session: RedisSession | null = null,
 ): Run<RepMsg> {
-  const run = new Run<RepMsg>();
-  const base = data.dataStart;
-  const n = data.length;
-  let off = 0;
-  for (let w = 0; w <= cuts.length && off < n; w++) {
-    const end = w < cuts.length ? cuts[w] : n;
-    while (off < end) {
-      if (useSkip) {
-        const s = d.skippable();
-        if (s > 0) {
-          const k = s < <i64>(end - off) ? <i32>s : end - off;
-          d.skip(<i64>k);
-          off += k;
-          run.skipped += k;
-          if (d.event != EV_NEED_MORE) run.violations++;
-          continue;
-        }
-      }
-      const c = d.feed(base + <usize>off, end - off);
-      if (c < 0 || c > end - off) {
-        run.violations++;
-        return run;
-      }
-      off += c;
-      if (d.event == EV_MESSAGE) {
-        const m = snapRep(d);
-        if (session !== null) {
-          m.correlation = session.onReply(d);
-          if (m.correlation == REPLY_MATCHED) {
-            m.matchedId = session.matchedId();
-            m.matchedMethod = text(session.matchedMethodPtr(), session.matchedMethodLen());
-            m.final = session.matchedFinal();
-          }
-        }
-        run.msgs.push(m);
-      } else if (d.event == EV_ERROR) {
-        run.error = d.errorReason();
-        run.consumed = d.position();
-        return run;
-      } else if (off != end) {
-        run.violations++;
-        return run;
-      }
-    }
-  }
-  run.consumed = d.position();
-  run.boundary = d.atBoundary();
-  return run;
+  return drive<RedisReplyDecoder, RepMsg>(d, data, cutFeed(cuts, useSkip), new ReplyTap(session));
 }

@@ -6,7 +6,8 @@ import { RedisLimits } from "../../assembly/protocols/redis/limits";
 import { RedisRequestDecoder } from "../../assembly/protocols/redis/request-decoder";
 import { RedisReplyDecoder } from "../../assembly/protocols/redis/reply-decoder";
 import { EdgeCase, edgeCases } from "./generated/redis-vectors";
-import { expand, Rng, runRequests, runReplies, checkRequests, checkReplies, WHOLE, BYTEWISE, RANDOM } from "./helpers";
+import { expand, runRequests, runReplies, checkRequests, checkReplies } from "./helpers";
+import { Rng, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 function runCase(c: EdgeCase, data: Uint8Array, mode: i32, seed: u32, useSkip: bool): void {
   const label = c.name + " mode " + mode.toString() + " seed " + seed.toString();

@@ -14,7 +14,6 @@ import { lookupCommand, commandName, commandCount } from "../../assembly/protoco
 import {
   ascii,
   concat,
-  Rng,
   runRequests,
   runReplies,
   runRequestsAt,
@@ -24,8 +23,8 @@ import {
   repText,
   ReqMsg,
   RepMsg,
-  BYTEWISE,
 } from "./helpers";
+import { Rng, BYTEWISE } from "./drive";
 
 function resp(args: string[]): string {
   let s = "*" + args.length.toString() + "\r\n";

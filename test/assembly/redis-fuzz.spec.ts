@@ -3,13 +3,13 @@
 // random streams, fed to both decoders and a session in random splits with random skips, under
 // default and tiny limits. A trap fails the test by itself; the decoders' contract is checked too.
 
-import { EV_NEED_MORE, EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/codec";
 import { RedisLimits } from "../../assembly/protocols/redis/limits";
 import { RedisRequestDecoder } from "../../assembly/protocols/redis/request-decoder";
 import { RedisReplyDecoder } from "../../assembly/protocols/redis/reply-decoder";
 import { RedisSession } from "../../assembly/protocols/redis/session";
 import { vectors, edgeCases } from "./generated/redis-vectors";
-import { expand, ascii, Rng } from "./helpers";
+import { expand, ascii } from "./helpers";
+import { Rng, Run, Tap, Tally, Feed, RANDOM, sweepSkip, drive } from "./drive";
 
 const SPECIAL = "\r\n*$+-:_#,(!=%~>|.?;\"'\\ \t0123456789xtfe\x00\x0b";
 const MAX_SEED_BYTES = 2048;
@@ -106,102 +106,52 @@ function randomLimits(rng: Rng): RedisLimits {
   return l;
 }
 
-class Stats {
+class Stats extends Tally {
   cases: i32 = 0;
   bytes: i64 = 0;
-  messages: i32 = 0;
-  errors: i32 = 0;
-  violations: i32 = 0;
 }
 
-function check(ok: bool, st: Stats): void {
-  if (!ok) st.violations++;
-}
-
-function driveRequest(d: RedisRequestDecoder, s: RedisSession, data: Uint8Array, rng: Rng, st: Stats): void {
-  let off = 0;
-  let fed: i64 = 0;
-  const n = data.length;
-  while (off < n) {
-    const k = d.skippable();
-    check(k >= 0, st);
-    if (k > 0 && rng.below(2) == 0) {
-      const step = <i32>(k < <i64>(n - off) ? k : <i64>(n - off));
-      d.skip(<i64>step);
-      fed += step;
-      off += step;
-      check(d.event == EV_NEED_MORE, st);
-      continue;
-    }
-    const len = 1 + rng.below(n - off < 24 ? n - off : 24);
-    const c = d.feed(data.dataStart + <usize>off, len);
-    check(c >= 0 && c <= len, st);
-    off += c;
-    fed += c;
-    if (d.event == EV_MESSAGE) {
-      st.messages++;
-      check(d.methodLen() >= 0 && d.methodLen() <= 64, st);
-      check(d.keyLen() >= 0 && d.keyLen() <= 256, st);
-      check(d.start() <= d.end() && d.end() == fed, st);
-      check(d.argc() >= 1, st);
-      for (let i = 1; i <= 4; i++) check(d.argLen(i) >= 0 && d.argLen(i) <= 128, st);
-      s.onRequest(d, fed);
-    } else if (d.event == EV_ERROR) {
-      st.errors++;
-      check(d.errorReason().length > 0, st);
-      check(d.feed(data.dataStart, n) == 0 && d.event == EV_ERROR, st);
-      if (rng.below(2) == 0) return;
-      d.reset(); // keep going from a clean state: exercises reset on odd positions
-      fed = 0;
-      if (c == 0) off++;
-    } else {
-      check(c == len, st);
-    }
-    check(d.position() == fed, st);
+/** Both sweeps go on after an error half the time, from a reset decoder (reset at odd positions). */
+abstract class RedisSweep<D> extends Tap<D, bool> {
+  constructor(public session: RedisSession, public rng: Rng) {
+    super();
+  }
+  resume(d: D, run: Run<bool>): bool {
+    if (this.rng.below(2) == 0) return false;
+    d.reset();
+    return true;
   }
 }
 
-function driveReply(d: RedisReplyDecoder, s: RedisSession, data: Uint8Array, rng: Rng, st: Stats): void {
-  let off = 0;
-  let fed: i64 = 0;
-  const n = data.length;
-  while (off < n) {
-    const k = d.skippable();
-    check(k >= 0, st);
-    if (k > 0 && rng.below(2) == 0) {
-      const step = <i32>(k < <i64>(n - off) ? k : <i64>(n - off));
-      d.skip(<i64>step);
-      fed += step;
-      off += step;
-      check(d.event == EV_NEED_MORE, st);
-      continue;
-    }
-    const len = 1 + rng.below(n - off < 24 ? n - off : 24);
-    const c = d.feed(data.dataStart + <usize>off, len);
-    check(c >= 0 && c <= len, st);
-    off += c;
-    fed += c;
-    if (d.event == EV_MESSAGE) {
-      st.messages++;
-      check(d.headLen() >= 0 && d.headLen() <= 16, st);
-      check(d.errorCodeLen() >= 0 && d.errorCodeLen() <= 32, st);
-      check(d.start() <= d.end() && d.end() == fed, st);
-      check(d.type() != 0x7c && d.type() != 0, st);
-      const r = s.onReply(d);
-      check(r >= 1 && r <= 3, st);
-    } else if (d.event == EV_ERROR) {
-      st.errors++;
-      check(d.errorReason().length > 0, st);
-      check(d.feed(data.dataStart, n) == 0 && d.event == EV_ERROR, st);
-      if (rng.below(2) == 0) return;
-      d.reset();
-      fed = 0;
-      if (c == 0) off++;
-    } else {
-      check(c == len, st);
-    }
-    check(d.position() == fed, st);
+/** What a request may hold under any limits; the session sees every request. */
+class RequestSweep extends RedisSweep<RedisRequestDecoder> {
+  message(d: RedisRequestDecoder, run: Run<bool>): bool {
+    run.check(d.methodLen() >= 0 && d.methodLen() <= 64, "method length");
+    run.check(d.keyLen() >= 0 && d.keyLen() <= 256, "key length");
+    run.check(d.argc() >= 1, "argc");
+    for (let i = 1; i <= 4; i++) run.check(d.argLen(i) >= 0 && d.argLen(i) <= 128, "argument length");
+    this.session.onRequest(d, d.position());
+    return true;
   }
+}
+
+/** What a reply may hold under any limits; the session correlates every reply. */
+class ReplySweep extends RedisSweep<RedisReplyDecoder> {
+  message(d: RedisReplyDecoder, run: Run<bool>): bool {
+    run.check(d.headLen() >= 0 && d.headLen() <= 16, "head length");
+    run.check(d.errorCodeLen() >= 0 && d.errorCodeLen() <= 32, "error code length");
+    run.check(d.type() != 0x7c && d.type() != 0, "type"); // an attribute ('|') only annotates the reply after it
+    const r = this.session.onReply(d);
+    run.check(r >= 1 && r <= 3, "correlation");
+    return true;
+  }
+}
+
+/** `data` as requests, then as replies, through one session: random splits, random skips. */
+function driveBoth(limits: RedisLimits, session: RedisSession, data: Uint8Array, rng: Rng, st: Stats): void {
+  const feed = new Feed(RANDOM, rng, sweepSkip);
+  st.add(drive<RedisRequestDecoder, bool>(new RedisRequestDecoder(limits), data, feed, new RequestSweep(session, rng)));
+  st.add(drive<RedisReplyDecoder, bool>(new RedisReplyDecoder(limits), data, feed, new ReplySweep(session, rng)));
 }
 
 function sweep(cases: i32, seed: u32, random: bool): Stats {
@@ -221,9 +171,8 @@ function sweep(cases: i32, seed: u32, random: bool): Stats {
     }
     const limits = randomLimits(rng);
     const session = new RedisSession(1 + rng.below(8));
-    driveRequest(new RedisRequestDecoder(limits), session, data, rng, st);
-    driveReply(new RedisReplyDecoder(limits), session, data, rng, st);
-    check(session.pending() >= 0 && session.pending() <= 8, st);
+    driveBoth(limits, session, data, rng, st);
+    st.check(session.pending() >= 0 && session.pending() <= 8, "pending requests");
     st.cases++;
     st.bytes += data.length;
   }
@@ -233,7 +182,7 @@ function sweep(cases: i32, seed: u32, random: bool): Stats {
 describe("no-trap sweep", () => {
   it("survives 6000 mutated vectors", () => {
     const st = sweep(6000, 0xc0ffee, false);
-    expect(st.violations).toBe(0);
+    expect(st.violations).toBe(0, st.first);
     expect(st.cases).toBe(6000);
     expect(st.messages).toBeGreaterThan(1000); // the mutations still reach deep states
     expect(st.errors).toBeGreaterThan(1000);
@@ -241,7 +190,7 @@ describe("no-trap sweep", () => {
 
   it("survives 3000 protocol-flavoured random streams", () => {
     const st = sweep(3000, 0xbadf00d, true);
-    expect(st.violations).toBe(0);
+    expect(st.violations).toBe(0, st.first);
     expect(st.cases).toBe(3000);
   });
 
@@ -256,14 +205,11 @@ describe("no-trap sweep", () => {
         const data = new Uint8Array(cut + 8);
         for (let k = 0; k < cut; k++) data[k] = src[k];
         for (let k = cut; k < cut + 8; k++) data[k] = <u8>SPECIAL.charCodeAt(rng.below(SPECIAL.length));
-        const limits = new RedisLimits();
-        const session = new RedisSession(4);
-        driveRequest(new RedisRequestDecoder(limits), session, data, rng, st);
-        driveReply(new RedisReplyDecoder(limits), session, data, rng, st);
+        driveBoth(new RedisLimits(), new RedisSession(4), data, rng, st);
         st.cases++;
       }
     }
-    expect(st.violations).toBe(0);
+    expect(st.violations).toBe(0, st.first);
     expect(st.cases).toBeGreaterThan(5000);
   });
 });

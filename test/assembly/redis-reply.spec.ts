@@ -5,7 +5,8 @@
 import { EV_NEED_MORE, EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/codec";
 import { RedisLimits } from "../../assembly/protocols/redis/limits";
 import { RedisReplyDecoder } from "../../assembly/protocols/redis/reply-decoder";
-import { ascii, text, Rng, RepMsg, Run, runReplies, WHOLE, BYTEWISE, RANDOM } from "./helpers";
+import { ascii, text, RepMsg, runReplies } from "./helpers";
+import { Rng, Run, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 function decodeAll(s: string, limits: RedisLimits = new RedisLimits(), mode: i32 = WHOLE): Run<RepMsg> {
   return runReplies(new RedisReplyDecoder(limits), ascii(s), mode, new Rng(11), false);

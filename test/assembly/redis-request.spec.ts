@@ -6,7 +6,8 @@ import { EV_NEED_MORE, EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/cod
 import { RedisLimits } from "../../assembly/protocols/redis/limits";
 import { RedisRequestDecoder } from "../../assembly/protocols/redis/request-decoder";
 import { commandName } from "../../assembly/protocols/redis/commands";
-import { ascii, concat, text, Rng, ReqMsg, Run, runRequests, WHOLE, BYTEWISE, RANDOM } from "./helpers";
+import { ascii, concat, text, ReqMsg, runRequests } from "./helpers";
+import { Rng, Run, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 function resp(args: string[]): string {
   let s = "*" + args.length.toString() + "\r\n";

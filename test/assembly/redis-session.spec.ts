@@ -7,7 +7,8 @@ import { RedisRequestDecoder } from "../../assembly/protocols/redis/request-deco
 import { RedisReplyDecoder } from "../../assembly/protocols/redis/reply-decoder";
 import { RedisSession, REPLY_MATCHED, REPLY_OUT_OF_BAND } from "../../assembly/protocols/redis/session";
 import { commandName } from "../../assembly/protocols/redis/commands";
-import { ascii, text, Rng, runRequests, runReplies, WHOLE, BYTEWISE } from "./helpers";
+import { ascii, text, runRequests, runReplies } from "./helpers";
+import { Rng, WHOLE, BYTEWISE } from "./drive";
 
 /** One connection: requests and replies go through real decoders into one session. */
 class Conn {

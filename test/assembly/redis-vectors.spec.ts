@@ -8,7 +8,8 @@ import { RedisRequestDecoder } from "../../assembly/protocols/redis/request-deco
 import { RedisReplyDecoder } from "../../assembly/protocols/redis/reply-decoder";
 import { RedisSession } from "../../assembly/protocols/redis/session";
 import { Vector, vectors } from "./generated/redis-vectors";
-import { expand, hexBytes, Rng, runRequests, runReplies, checkRequests, checkReplies, WHOLE, BYTEWISE, RANDOM } from "./helpers";
+import { expand, hexBytes, runRequests, runReplies, checkRequests, checkReplies } from "./helpers";
+import { Rng, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 function runVector(v: Vector, mode: i32, seed: u32, useSkip: bool): void {
   const label = v.name + " mode " + mode.toString() + " seed " + seed.toString() + (useSkip ? " skip" : "");

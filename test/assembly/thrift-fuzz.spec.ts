@@ -3,13 +3,13 @@
 // the decoder and a session in random splits with random skips, under default, tiny and lax limits.
 // A trap fails the test by itself; the decoder's contract is checked on every call.
 
-import { EV_NEED_MORE, EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/codec";
 import { ThriftDecoder } from "../../assembly/protocols/thrift/message-decoder";
 import { ThriftLimits } from "../../assembly/protocols/thrift/limits";
 import { ThriftSession } from "../../assembly/protocols/thrift/session";
 import { vectors, edgeCases } from "./generated/thrift-vectors";
-import { expand, Rng } from "./helpers";
+import { expand } from "./helpers";
 import { W } from "./thrift-helpers";
+import { Rng, Run, Tap, Tally, Feed, RANDOM, sweepSkip, drive } from "./drive";
 
 // bytes that mean something somewhere: type ids, STOP, magic halves, compact headers, varint bits
 const SPECIAL: u8[] = [0x00, 0x01, 0x02, 0x03, 0x08, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x19, 0x1b, 0x1c, 0x21,
@@ -113,85 +113,46 @@ function limitsFor(kind: i32): ThriftLimits {
   return l;
 }
 
-class Stats {
-  runs: i32 = 0;
-  messages: i32 = 0;
-  errors: i32 = 0;
-  skips: i32 = 0;
-  bad: string = "";
-}
-
-/** Feeds data in random splits with random skips; records the first contract violation. */
-function drive(d: ThriftDecoder, l: ThriftLimits, s: ThriftSession, data: Uint8Array, rng: Rng, st: Stats): void {
-  st.runs++;
-  const n = data.length;
-  let off = 0;
-  let lastEnd: i64 = 0;
-  while (off < n) {
-    const sk = d.skippable();
-    if (sk < 0) st.bad = "negative skippable";
-    if (sk > 0 && rng.below(2) == 0) {
-      const k = sk < <i64>(n - off) ? sk : <i64>(n - off);
-      const take = 1 + <i64>rng.below(<i32>k);
-      d.skip(take);
-      off += <i32>take;
-      st.skips++;
-      if (d.event != EV_NEED_MORE) st.bad = "skip produced an event";
-      continue;
-    }
-    const pick = rng.below(3);
-    const win = pick == 0 ? 1 : pick == 1 ? 1 + rng.below(9) : n - off;
-    const len = win < n - off ? win : n - off;
-    const c = d.feed(data.dataStart + <usize>off, len);
-    if (c < 0 || c > len) {
-      st.bad = "consumed out of range";
-      return;
-    }
-    off += c;
-    if (d.event == EV_NEED_MORE) {
-      if (c != len) st.bad = "NEED_MORE without consuming the window";
-      continue;
-    }
-    if (d.event == EV_ERROR) {
-      st.errors++;
-      if (d.errorReason().length == 0) st.bad = "error without a reason";
-      if (d.feed(data.dataStart, n) != 0 || d.event != EV_ERROR) st.bad = "error not sticky";
-      return;
-    }
-    if (d.event != EV_MESSAGE) {
-      st.bad = "unknown event";
-      return;
-    }
-    st.messages++;
-    if (d.end() != d.position() || d.start() >= d.end() || d.start() < lastEnd) st.bad = "message offsets";
-    lastEnd = d.end();
-    // every accessor, and every byte they point at
+/** Every accessor, and every byte they point at, within the limits; the session sees each message as either side. */
+class Sweep extends Tap<ThriftDecoder, bool> {
+  constructor(public l: ThriftLimits, public s: ThriftSession, public rng: Rng) {
+    super();
+    this.positionAtError = false; // see ThriftTap in thrift-helpers.ts
+  }
+  message(d: ThriftDecoder, run: Run<bool>): bool {
+    const l = this.l;
     let sum: u32 = 0;
     const nl = d.nameLen();
-    if (nl < 0 || nl > l.maxNameBytes || d.serviceLen() < 0 || d.methodLen() < 0 || d.serviceLen() + d.methodLen() > nl) st.bad = "name lengths";
+    run.check(nl >= 0 && nl <= l.maxNameBytes && d.serviceLen() >= 0 && d.methodLen() >= 0 && d.serviceLen() + d.methodLen() <= nl, "name lengths");
     for (let i = 0; i < nl; i++) sum += load<u8>(d.namePtr() + <usize>i);
     for (let i = 0; i < d.methodLen(); i++) sum += load<u8>(d.methodPtr() + <usize>i);
     const hc = d.headerCount();
-    if (hc < 0 || hc > l.maxHeaders) st.bad = "header count";
+    run.check(hc >= 0 && hc <= l.maxHeaders, "header count");
     for (let h = 0; h < hc + 1; h++) {
       for (let i = 0; i < d.headerKeyLen(h); i++) sum += load<u8>(d.headerKeyPtr(h) + <usize>i);
       for (let i = 0; i < d.headerValueLen(h); i++) sum += load<u8>(d.headerValuePtr(h) + <usize>i);
     }
     const t = d.messageType();
-    if (t < 1 || t > 4) st.bad = "message type";
-    if (d.replyStatus() < 0 || d.replyStatus() > 2) st.bad = "reply status";
+    run.check(t >= 1 && t <= 4, "message type");
+    run.check(d.replyStatus() >= 0 && d.replyStatus() <= 2, "reply status");
     sum += <u32>(d.seqId() + d.appExceptionType() + d.headerSeqId() + d.headerFlags() + d.transport() + d.protocol());
-    if (d.nameTruncated() && sum == 0xdeadbeef) st.bad = "unreachable";
-    if (rng.below(2) == 0) s.onRequest(d, off);
-    else s.onReply(d);
+    run.check(!d.nameTruncated() || sum != 0xdeadbeef, "unreachable"); // keeps the reads
+    if (this.rng.below(2) == 0) this.s.onRequest(d, d.position());
+    else this.s.onReply(d);
+    return true;
   }
+}
+
+/** Feeds data in random splits with random skips; records the first contract violation. */
+function sweepStream(d: ThriftDecoder, l: ThriftLimits, s: ThriftSession, data: Uint8Array, rng: Rng, st: Tally): void {
+  st.add(drive<ThriftDecoder, bool>(d, data, new Feed(RANDOM, rng, sweepSkip), new Sweep(l, s, rng)));
 }
 
 describe("Thrift no-trap sweep", () => {
   it("mutated fixture streams under default, tiny and lax limits", () => {
     const all = corpus();
     const rng = new Rng(20240611);
-    const st = new Stats();
+    const st = new Tally();
     for (let kind = 0; kind < 3; kind++) {
       const l = limitsFor(kind);
       const d = new ThriftDecoder(l);
@@ -199,11 +160,11 @@ describe("Thrift no-trap sweep", () => {
       for (let round = 0; round < 20; round++) {
         for (let i = 0; i < all.length; i++) {
           d.reset();
-          drive(d, l, s, mutate(all[i], all, rng), rng, st);
-          if (st.bad.length > 0) break;
+          sweepStream(d, l, s, mutate(all[i], all, rng), rng, st);
+          if (st.first.length > 0) break;
         }
       }
-      expect(st.bad).toBe("", "limits " + kind.toString());
+      expect(st.first).toBe("", "limits " + kind.toString());
     }
     expect(st.runs).toBeGreaterThan(10000);
     expect(st.messages).toBeGreaterThan(2000);
@@ -216,17 +177,17 @@ describe("Thrift no-trap sweep", () => {
       "0000ffff80010001", "0000ffff82210101", "0000ffff0fff0000000000010004", "8001000100000001", "82210101", "8001000200000000",
     ];
     const rng = new Rng(7);
-    const st = new Stats();
+    const st = new Tally();
     for (let round = 0; round < 400; round++) {
       const w = new W().hex(starts[round % starts.length]);
       const extra = rng.below(300);
       for (let i = 0; i < extra; i++) w.u8(rng.below(3) == 0 ? SPECIAL[rng.below(SPECIAL.length)] : rng.below(256));
       const l = limitsFor(round % 3);
       const d = new ThriftDecoder(l);
-      drive(d, l, new ThriftSession(), w.bytes(), rng, st);
-      if (st.bad.length > 0) break;
+      sweepStream(d, l, new ThriftSession(), w.bytes(), rng, st);
+      if (st.first.length > 0) break;
     }
-    expect(st.bad).toBe("");
+    expect(st.first).toBe("");
     expect(st.runs).toBe(400);
   });
 });

@@ -14,8 +14,8 @@ import {
   REPLY_STATUS_SUCCESS,
   REPLY_STATUS_EXCEPTION,
 } from "../../assembly/protocols/thrift/types";
-import { Rng, RANDOM, BYTEWISE } from "./helpers";
 import { W, framedOf, pump, runThrift, PumpResult } from "./thrift-helpers";
+import { Rng, BYTEWISE, RANDOM } from "./drive";
 
 const MIB: i32 = 1024 * 1024;
 

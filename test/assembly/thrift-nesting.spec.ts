@@ -5,8 +5,8 @@
 
 import { ThriftDecoder } from "../../assembly/protocols/thrift/message-decoder";
 import { ThriftLimits } from "../../assembly/protocols/thrift/limits";
-import { Rng, RANDOM, BYTEWISE, WHOLE } from "./helpers";
 import { W, framedOf, runThrift } from "./thrift-helpers";
+import { Rng, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 const STRUCT: i32 = 0;
 const LIST: i32 = 1;

@@ -4,8 +4,9 @@
 import { ThriftDecoder } from "../../assembly/protocols/thrift/message-decoder";
 import { ThriftLimits } from "../../assembly/protocols/thrift/limits";
 import { ThriftSession, REPLY_MATCHED, REPLY_UNEXPECTED, PENDING_METHOD_CAP } from "../../assembly/protocols/thrift/session";
-import { Rng, Run, RANDOM, WHOLE, hexBytes, text } from "./helpers";
+import { hexBytes, text } from "./helpers";
 import { W, framedOf, runThrift, TGot } from "./thrift-helpers";
+import { Rng, Run, WHOLE, RANDOM } from "./drive";
 
 const T1 = "0000001f800100010000000767657455736572000000010a0001000000000000002a00";
 const T6 = "0000001b800100020000000767657455736572000000010800000000000700";

@@ -7,8 +7,9 @@
 import { ThriftDecoder } from "../../assembly/protocols/thrift/message-decoder";
 import { EV_MESSAGE, EV_NEED_MORE } from "../../assembly/protocols/codec";
 import { TCase, vectors, edgeCases } from "./generated/thrift-vectors";
-import { hexBytes, expand, Rng, WHOLE, BYTEWISE, RANDOM } from "./helpers";
+import { hexBytes, expand } from "./helpers";
 import { checkCase, makeLimits, runThrift } from "./thrift-helpers";
+import { Rng, WHOLE, BYTEWISE, RANDOM } from "./drive";
 
 function all(cs: TCase[], mode: i32, seeds: u32, skip: bool, always: bool = false): void {
   for (let seed: u32 = 1; seed <= seeds; seed++) {

@@ -5,9 +5,10 @@
 // test/bench/codec-bench.ts with test/bench/asconfig.codec.json into build/bench-codec.wasm;
 // imports nothing.
 //
-// The drive loops mirror what the filter's BufferPump does: windows of at most `chunk` bytes (the
-// pump fetches 16 KiB), each fed until consumed, each EV_MESSAGE handed to the session, and (with
-// `skip`) whatever skippable() allows stepped over between windows instead of being fed.
+// One drive loop (window(), generic over the decoder) mirrors what the filter's BufferPump does:
+// windows of at most `chunk` bytes (the pump fetches 16 KiB), each fed until consumed, each
+// EV_MESSAGE handed to the session, and (with `skip`) whatever skippable() allows stepped over
+// between windows instead of being fed.
 
 import { EV_MESSAGE, EV_ERROR } from "../../assembly/protocols/codec";
 import { RedisLimits, RedisRequestDecoder, RedisReplyDecoder, RedisSession } from "../../assembly/protocols/redis";
@@ -38,12 +39,15 @@ export function fresh(): void {
 }
 
 /**
- * Requests in [p, p+len), handed over as the filter's BufferPump does: in windows of at most `chunk`
- * bytes, each fed until consumed; between windows, with `skip`, whatever skippable() allows is
- * skipped instead of fetched. Returns the messages completed, or -1 on an error or a stalled decoder.
+ * The stream in [p, p+len) handed to `d` as the filter's BufferPump does: in windows of at most
+ * `chunk` bytes, each fed until consumed; between windows, with `skip`, whatever skippable() allows
+ * is skipped instead of fetched. With `withSession`, each message goes to `side` (the session).
+ * Returns the messages completed, or -1 on an error or a stalled decoder.
+ * Generic over the decoder and its side so that calls stay direct, and one side class per decoder
+ * type (the direction a field) so that each type gets one copy of this loop: a function reference,
+ * or a copy per direction, changed binaryen's inlining and cost the Redis rows ~10 %.
  */
-function requestWindow(p: usize, len: i32, chunk: i32, skip: bool, withSession: bool): i32 {
-  const d = req;
+function window<D, S>(d: D, side: S, withSession: bool, p: usize, len: i32, chunk: i32, skip: bool): i32 {
   let off = 0;
   let msgs = 0;
   while (off < len) {
@@ -63,88 +67,73 @@ function requestWindow(p: usize, len: i32, chunk: i32, skip: bool, withSession: 
       const ev = d.event;
       if (ev == EV_MESSAGE) {
         msgs++;
-        if (withSession) session.onRequest(d, 0);
+        if (withSession) side.seen(d);
       } else if (ev == EV_ERROR || c == 0) return -1;
     }
   }
   return msgs;
 }
 
-/** requestWindow for replies. */
-function replyWindow(p: usize, len: i32, chunk: i32, skip: bool, withSession: bool): i32 {
-  const d = rep;
-  let off = 0;
-  let msgs = 0;
-  while (off < len) {
-    if (skip) {
-      const s = d.skippable();
-      if (s > 0) {
-        const k = <i64>(len - off) < s ? len - off : <i32>s;
-        d.skip(<i64>k);
-        off += k;
-        continue;
-      }
-    }
-    const end = len - off > chunk ? off + chunk : len;
-    while (off < end) {
-      const c = d.feed(p + <usize>off, end - off);
-      off += c;
-      const ev = d.event;
-      if (ev == EV_MESSAGE) {
-        msgs++;
-        if (withSession) session.onReply(d);
-      } else if (ev == EV_ERROR || c == 0) return -1;
-    }
-  }
-  return msgs;
-}
-
-/**
- * `iters` round trips: the request stream, then the reply stream, each message correlated by the
- * session (as the filter does). Returns requests + replies seen, or -1 on an error.
- */
-export function roundTrips(reqPtr: usize, reqLen: i32, repPtr: usize, repLen: i32, iters: i32, chunk: i32, skip: bool): f64 {
+/** `iters` round trips: the request stream, then the reply stream, each message to its session side. */
+function rounds<Q, QS, R, RS>(q: Q, qs: QS, reqPtr: usize, reqLen: i32, r: R, rs: RS, repPtr: usize, repLen: i32, iters: i32, chunk: i32, skip: bool): f64 {
   let total: f64 = 0;
   for (let i = 0; i < iters; i++) {
-    const a = requestWindow(reqPtr, reqLen, chunk, skip, true);
-    const b = replyWindow(repPtr, repLen, chunk, skip, true);
+    const a = window<Q, QS>(q, qs, true, reqPtr, reqLen, chunk, skip);
+    const b = window<R, RS>(r, rs, true, repPtr, repLen, chunk, skip);
     if (a < 0 || b < 0) return -1;
     total += <f64>(a + b);
   }
   return total;
 }
 
-/** The request decoder alone, `iters` times over one stream. */
-export function requestsOnly(p: usize, len: i32, iters: i32, chunk: i32, skip: bool): f64 {
+/** One decoder alone (no session), `iters` times over one stream. */
+function alone<D, S>(d: D, side: S, p: usize, len: i32, iters: i32, chunk: i32, skip: bool): f64 {
   let total: f64 = 0;
   for (let i = 0; i < iters; i++) {
-    const a = requestWindow(p, len, chunk, skip, false);
+    const a = window<D, S>(d, side, false, p, len, chunk, skip);
     if (a < 0) return -1;
     total += <f64>a;
   }
   return total;
 }
 
+// Session sides: what the session does with a message of each decoder type. One instance each,
+// made outside the timed calls.
+class RedisRequests {
+  seen(d: RedisRequestDecoder): void {
+    session.onRequest(d, 0);
+  }
+}
+class RedisReplies {
+  seen(d: RedisReplyDecoder): void {
+    session.onReply(d);
+  }
+}
+const REDIS_REQUESTS = new RedisRequests();
+const REDIS_REPLIES = new RedisReplies();
+
+/**
+ * `iters` round trips: the request stream, then the reply stream, each message correlated by the
+ * session (as the filter does). Returns requests + replies seen, or -1 on an error.
+ */
+export function roundTrips(reqPtr: usize, reqLen: i32, repPtr: usize, repLen: i32, iters: i32, chunk: i32, skip: bool): f64 {
+  return rounds(req, REDIS_REQUESTS, reqPtr, reqLen, rep, REDIS_REPLIES, repPtr, repLen, iters, chunk, skip);
+}
+
+/** The request decoder alone, `iters` times over one stream. */
+export function requestsOnly(p: usize, len: i32, iters: i32, chunk: i32, skip: bool): f64 {
+  return alone(req, REDIS_REQUESTS, p, len, iters, chunk, skip);
+}
+
 /** The reply decoder alone, `iters` times over one stream. */
 export function repliesOnly(p: usize, len: i32, iters: i32, chunk: i32, skip: bool): f64 {
-  let total: f64 = 0;
-  for (let i = 0; i < iters; i++) {
-    const b = replyWindow(p, len, chunk, skip, false);
-    if (b < 0) return -1;
-    total += <f64>b;
-  }
-  return total;
+  return alone(rep, REDIS_REPLIES, p, len, iters, chunk, skip);
 }
 
 // ---- Thrift and Dubbo ------------------------------------------------------------------------------
-// The same drive as above for ThriftDecoder/ThriftSession and DubboDecoder/DubboSession: one decoder
-// type per protocol serves both directions; the session correlates by seqid (Thrift) or id (Dubbo).
-// DIR_* says which side a stream is and whether the session sees its messages.
-
-const DIR_REQUEST: i32 = 0;
-const DIR_REPLY: i32 = 1;
-const DIR_REQUEST_SESSION: i32 = 2;
-const DIR_REPLY_SESSION: i32 = 3;
+// The same drive for ThriftDecoder/ThriftSession and DubboDecoder/DubboSession: one decoder type per
+// protocol serves both directions (a decoder per direction); the session correlates by seqid
+// (Thrift) or id (Dubbo).
 
 let tLimits = new ThriftLimits();
 let tReq = new ThriftDecoder(tLimits);
@@ -174,110 +163,43 @@ export function dubboFresh(): void {
   __collect();
 }
 
-/** requestWindow for a Thrift direction. */
-function thriftWindow(p: usize, len: i32, chunk: i32, skip: bool, dir: i32): i32 {
-  const d = dir == DIR_REQUEST || dir == DIR_REQUEST_SESSION ? tReq : tRep;
-  let off = 0;
-  let msgs = 0;
-  while (off < len) {
-    if (skip) {
-      const s = d.skippable();
-      if (s > 0) {
-        const k = <i64>(len - off) < s ? len - off : <i32>s;
-        d.skip(<i64>k);
-        off += k;
-        continue;
-      }
-    }
-    const end = len - off > chunk ? off + chunk : len;
-    while (off < end) {
-      const c = d.feed(p + <usize>off, end - off);
-      off += c;
-      const ev = d.event;
-      if (ev == EV_MESSAGE) {
-        msgs++;
-        if (dir == DIR_REQUEST_SESSION) tSession.onRequest(d, 0);
-        else if (dir == DIR_REPLY_SESSION) tSession.onReply(d);
-      } else if (ev == EV_ERROR || c == 0) return -1;
-    }
+class ThriftSide {
+  constructor(public calls: bool) {}
+  seen(d: ThriftDecoder): void {
+    if (this.calls) tSession.onRequest(d, 0);
+    else tSession.onReply(d);
   }
-  return msgs;
 }
-
-/** requestWindow for a Dubbo direction. */
-function dubboWindow(p: usize, len: i32, chunk: i32, skip: bool, dir: i32): i32 {
-  const d = dir == DIR_REQUEST || dir == DIR_REQUEST_SESSION ? dReq : dRep;
-  let off = 0;
-  let msgs = 0;
-  while (off < len) {
-    if (skip) {
-      const s = d.skippable();
-      if (s > 0) {
-        const k = <i64>(len - off) < s ? len - off : <i32>s;
-        d.skip(<i64>k);
-        off += k;
-        continue;
-      }
-    }
-    const end = len - off > chunk ? off + chunk : len;
-    while (off < end) {
-      const c = d.feed(p + <usize>off, end - off);
-      off += c;
-      const ev = d.event;
-      if (ev == EV_MESSAGE) {
-        msgs++;
-        if (dir == DIR_REQUEST_SESSION) dSession.onRequest(d, 0);
-        else if (dir == DIR_REPLY_SESSION) dSession.onResponse(d);
-      } else if (ev == EV_ERROR || c == 0) return -1;
-    }
+class DubboSide {
+  constructor(public requests: bool) {}
+  seen(d: DubboDecoder): void {
+    if (this.requests) dSession.onRequest(d, 0);
+    else dSession.onResponse(d);
   }
-  return msgs;
 }
+const THRIFT_CALLS = new ThriftSide(true);
+const THRIFT_REPLIES = new ThriftSide(false);
+const DUBBO_REQUESTS = new DubboSide(true);
+const DUBBO_RESPONSES = new DubboSide(false);
 
 /** roundTrips for Thrift: CALLs then their REPLYs, correlated by the session. */
 export function thriftRoundTrips(reqPtr: usize, reqLen: i32, repPtr: usize, repLen: i32, iters: i32, chunk: i32, skip: bool): f64 {
-  let total: f64 = 0;
-  for (let i = 0; i < iters; i++) {
-    const a = thriftWindow(reqPtr, reqLen, chunk, skip, DIR_REQUEST_SESSION);
-    const b = thriftWindow(repPtr, repLen, chunk, skip, DIR_REPLY_SESSION);
-    if (a < 0 || b < 0) return -1;
-    total += <f64>(a + b);
-  }
-  return total;
+  return rounds(tReq, THRIFT_CALLS, reqPtr, reqLen, tRep, THRIFT_REPLIES, repPtr, repLen, iters, chunk, skip);
 }
 
 /** One Thrift decoder alone (`reply` picks the reply-side one), `iters` times over one stream. */
 export function thriftOneSide(p: usize, len: i32, iters: i32, chunk: i32, skip: bool, reply: bool): f64 {
-  let total: f64 = 0;
-  for (let i = 0; i < iters; i++) {
-    const a = thriftWindow(p, len, chunk, skip, reply ? DIR_REPLY : DIR_REQUEST);
-    if (a < 0) return -1;
-    total += <f64>a;
-  }
-  return total;
+  return alone(reply ? tRep : tReq, THRIFT_CALLS, p, len, iters, chunk, skip);
 }
 
 /** roundTrips for Dubbo: requests then their responses, correlated by id. */
 export function dubboRoundTrips(reqPtr: usize, reqLen: i32, repPtr: usize, repLen: i32, iters: i32, chunk: i32, skip: bool): f64 {
-  let total: f64 = 0;
-  for (let i = 0; i < iters; i++) {
-    const a = dubboWindow(reqPtr, reqLen, chunk, skip, DIR_REQUEST_SESSION);
-    const b = dubboWindow(repPtr, repLen, chunk, skip, DIR_REPLY_SESSION);
-    if (a < 0 || b < 0) return -1;
-    total += <f64>(a + b);
-  }
-  return total;
+  return rounds(dReq, DUBBO_REQUESTS, reqPtr, reqLen, dRep, DUBBO_RESPONSES, repPtr, repLen, iters, chunk, skip);
 }
 
 /** One Dubbo decoder alone, `iters` times over one stream. */
 export function dubboOneSide(p: usize, len: i32, iters: i32, chunk: i32, skip: bool, reply: bool): f64 {
-  let total: f64 = 0;
-  for (let i = 0; i < iters; i++) {
-    const a = dubboWindow(p, len, chunk, skip, reply ? DIR_REPLY : DIR_REQUEST);
-    if (a < 0) return -1;
-    total += <f64>a;
-  }
-  return total;
+  return alone(reply ? dRep : dReq, DUBBO_REQUESTS, p, len, iters, chunk, skip);
 }
 
 /**
@@ -288,31 +210,35 @@ export function dubboOneSide(p: usize, len: i32, iters: i32, chunk: i32, skip: b
  */
 export function thriftCheck(p: usize, len: i32, reply: bool): i32 {
   thriftFresh();
-  const d = reply ? tRep : tReq;
-  let off = 0;
-  let good = 0;
-  while (off < len) {
-    const c = d.feed(p + <usize>off, len - off);
-    off += c;
-    if (d.event == EV_MESSAGE) {
-      const t = d.messageType();
-      if (reply ? t == MSG_REPLY && d.replyStatus() == REPLY_STATUS_SUCCESS : t == MSG_CALL && d.methodLen() > 0) good++;
-    } else if (d.event == EV_ERROR || c == 0) return -1;
-  }
-  return good;
+  return goodMessages<ThriftDecoder>(reply ? tRep : tReq, p, len, reply, thriftGood);
 }
 
 export function dubboCheck(p: usize, len: i32, reply: bool): i32 {
   dubboFresh();
-  const d = reply ? dRep : dReq;
+  return goodMessages<DubboDecoder>(reply ? dRep : dReq, p, len, reply, dubboGood);
+}
+
+/** The stream fed whole; the messages `good` accepts, or -1 on a stream error. */
+function goodMessages<D>(d: D, p: usize, len: i32, reply: bool, good: (d: D, reply: bool) => bool): i32 {
   let off = 0;
-  let good = 0;
+  let n = 0;
   while (off < len) {
     const c = d.feed(p + <usize>off, len - off);
     off += c;
     if (d.event == EV_MESSAGE) {
-      if (d.bodyParsed() && d.attachmentCount() > 0 && (reply || d.methodLen() > 0)) good++;
+      if (good(d, reply)) n++;
     } else if (d.event == EV_ERROR || c == 0) return -1;
   }
-  return good;
+  return n;
+}
+
+/** A CALL with a method name / a successful REPLY. */
+function thriftGood(d: ThriftDecoder, reply: bool): bool {
+  const t = d.messageType();
+  return reply ? t == MSG_REPLY && d.replyStatus() == REPLY_STATUS_SUCCESS : t == MSG_CALL && d.methodLen() > 0;
+}
+
+/** A parsed body with string attachments (requests: and a method). */
+function dubboGood(d: DubboDecoder, reply: bool): bool {
+  return d.bodyParsed() && d.attachmentCount() > 0 && (reply || d.methodLen() > 0);
 }
