@@ -96,8 +96,6 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
   protected rejectText: string = "";
   /** Per-request log lines are on and Envoy would print them at their level. */
   protected readonly logging: bool;
-  /** The last rejection's verdict (VERDICT_*), for protocols that pick an error code by cause. */
-  protected rejectVerdict: i32 = VERDICT_ALLOW;
 
   // ---- telemetry state ----
   private pending: PendingSeries;
@@ -245,7 +243,6 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     this.stats.count(ACT_ROUTE_MISMATCH);
     if (this.cfg.routing.onMismatch == OnMismatch.Allow) return VERDICT_ALLOW;
     this.rejectText = this.cfg.routing.mismatchMessage;
-    this.rejectVerdict = VERDICT_DENY;
     this.stats.countPolicy(ACT_DENIED, -1);
     return VERDICT_DENY;
   }
@@ -285,7 +282,6 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     const v = engine.verdict;
     if (v != VERDICT_ALLOW) {
       this.rejectText = engine.policies[engine.policy].message;
-      this.rejectVerdict = v;
       this.stats.countPolicy(v == VERDICT_DENY ? ACT_DENIED : v == VERDICT_ABORT ? ACT_ABORTED : ACT_RATE_LIMITED, engine.policy);
       return v;
     }
@@ -408,6 +404,7 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     if (this.passthrough) return Action.Continue;
     const rep = this.rep;
     const carried = this.repEdits.restoreCarry(BufferType.UpstreamData);
+    if (carried < 0) return this.refuseRewrite();
     size += carried;
     this.repBase = rep.position() - <i64>carried;
     const pump = this.repPump;
@@ -436,14 +433,26 @@ export abstract class ProtocolConnection<Q, P> extends RoutedConnection {
     return Action.Continue;
   }
 
+  /** The carried start of a reply could not be put back: its bytes would be lost, so close. */
+  private refuseRewrite(): Action {
+    this.logRewriteRefused();
+    this.stats.flush();
+    closeStream(StreamType.Downstream);
+    return Action.Pause;
+  }
+
+  private logRewriteRefused(): void {
+    this.stats.count(ACT_REWRITE_FAILURES);
+    log(LogLevel.Error, "metawire " + this.protocolName + ": connection " + this.id.toString() + ": the host refused a buffer rewrite; closing the connection");
+  }
+
   /** Applies the callback's edits; false when the host refused them (the caller closes). */
   private applyEdits(request: bool, size: i32): bool {
     const edits = request ? this.reqEdits : this.repEdits;
     if (!edits.pending) return true;
     const delta = edits.apply(request ? BufferType.DownstreamData : BufferType.UpstreamData, size);
     if (delta == i32.MIN_VALUE) {
-      this.stats.count(ACT_REWRITE_FAILURES);
-      log(LogLevel.Error, "metawire " + this.protocolName + ": connection " + this.id.toString() + ": the host refused a buffer rewrite; closing the connection");
+      this.logRewriteRefused();
       return false;
     }
     if (request) this.reqBase -= <i64>delta;

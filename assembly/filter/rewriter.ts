@@ -24,7 +24,6 @@ export class Rewriter {
   /** Bytes cut from the tail of the last buffer, to be put back in front of the next one. */
   readonly carry: ByteSink = new ByteSink();
   private carryFrom: i32 = -1;
-  failures: i32 = 0;
 
   get pending(): bool { return this.starts.length > 0 || this.carryFrom >= 0; }
 
@@ -67,7 +66,6 @@ export class Rewriter {
       if (getBufferBytes(type, 0, fetchTo) != WasmResult.Ok || bufferLen != fetchTo) {
         releaseHostMemory(bufferPtr);
         this.reset();
-        this.failures++;
         return i32.MIN_VALUE;
       }
       src = bufferPtr;
@@ -94,19 +92,18 @@ export class Rewriter {
     const r = setBufferBytes(type, 0, end, out.ptr, out.length);
     const delta = out.length - end;
     this.reset();
-    if (r != WasmResult.Ok) { this.carry.reset(); this.failures++; return i32.MIN_VALUE; }
+    if (r != WasmResult.Ok) { this.carry.reset(); return i32.MIN_VALUE; }
     return delta;
   }
 
-  /** Puts the carry back in front of the buffer; returns its length (0 when there was none). */
+  /** Puts the carry back in front of the buffer; its length (0: none), or −1 if the host refused. */
   restoreCarry(type: BufferType): i32 {
     const c = this.carry;
     const n = c.length;
     if (n == 0) return 0;
     const r = setBufferBytes(type, 0, 0, c.ptr, n);
     c.reset();
-    if (r != WasmResult.Ok) { this.failures++; return 0; }
-    return n;
+    return r == WasmResult.Ok ? n : -1;
   }
 
   reset(): void {
