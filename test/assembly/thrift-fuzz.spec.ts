@@ -117,7 +117,6 @@ function limitsFor(kind: i32): ThriftLimits {
 class Sweep extends Tap<ThriftDecoder, bool> {
   constructor(public l: ThriftLimits, public s: ThriftSession, public rng: Rng) {
     super();
-    this.positionAtError = false; // see ThriftTap in thrift-helpers.ts
   }
   message(d: ThriftDecoder, run: Run<bool>): bool {
     const l = this.l;

@@ -76,9 +76,6 @@ export function makeLimits(l: TLimits): ThriftLimits {
 class ThriftTap extends Tap<ThriftDecoder, TGot> {
   constructor(public session: ThriftSession | null, public requests: bool) {
     super();
-    // when transport detection fails (e.g. vectors E1, E3), position() leaves out the bytes detection
-    // consumed (a decoder quirk, not checked here)
-    this.positionAtError = false;
   }
   message(d: ThriftDecoder, run: Run<TGot>): TGot {
     const m = snap(d);

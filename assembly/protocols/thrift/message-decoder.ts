@@ -322,7 +322,11 @@ export class ThriftDecoder {
       const n = this.scratchLen;
       this.scratchLen = 0;
       // never ends a message: the shortest message is longer than the bytes detection needs
+      const before = this.pos;
       this.run(s, n);
+      // feed reports every collected byte consumed, so position() must count them all, also when
+      // the replay failed part way (a frame length over the limit, say)
+      if (this.state == D_ERROR) this.pos = before + <i64>n;
       return i;
     }
     return i;
