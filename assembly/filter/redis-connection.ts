@@ -91,6 +91,14 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
   protected onRequestMessage(now: i64): void {
     const req = this.req;
     if (this.enforcing) {
+      if (hasNul(req.methodPtr(), req.methodLen())) {
+        // redis-server hashes the whole name but compares it only up to the NUL: `FLUSHALL\0<x>`
+        // can run FLUSHALL (for some x, depending on its hash seed). No policy can be sure what
+        // such a name is, so it is refused with the connection.
+        this.countRequest(0, 0, req.methodPtr(), req.methodLen(), req.end() - req.start(), 0, false);
+        this.closeForRejection("whose command name holds a NUL byte (Redis may run it as another command)");
+        return;
+      }
       let verdict = this.routeRequest();
       const auth = this.auth;
       if (auth != null && auth.enforcesDownstream() && this.authenticate(auth, now)) return;
@@ -188,7 +196,11 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
   /** `HELLO <protover> AUTH u p [SETNAME n]` → `HELLO <protover>`: the credentials stay here. */
   private helloWithoutAuth(now: i64): void {
     const req = this.req;
-    if (!this.requestEditable()) { this.closeForRejection(); return; }
+    if (!this.requestEditable()) {
+      this.countRequest(0, 0, req.methodPtr(), req.methodLen(), req.end() - req.start(), 0, false);
+      this.closeForRejection();
+      return;
+    }
     const edits = this.reqEdits;
     const mark = edits.mark();
     const out = edits.sink;
@@ -205,7 +217,12 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
 
   /** The request becomes PING (or DISCARD); its reply will become `kind` with `text`. */
   private substitute(kind: i32, text: string, now: i64, discard: bool = false): void {
-    if (!this.requestEditable()) { this.closeForRejection(); return; }
+    if (!this.requestEditable()) {
+      const req = this.req;
+      this.countRequest(0, 0, req.methodPtr(), req.methodLen(), req.end() - req.start(), 0, false);
+      this.closeForRejection();
+      return;
+    }
     const edits = this.reqEdits;
     const mark = edits.mark();
     if (discard) writeRedisDiscard(edits.sink); else writeRedisPing(edits.sink);
@@ -276,6 +293,12 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     line += " " + ((now - s.matchedStartNs()) / 1000).toString() + "us";
     log(this.cfg.logLevel, line);
   }
+}
+
+/** The bytes hold a NUL. */
+function hasNul(ptr: usize, len: i32): bool {
+  for (let i = 0; i < len; i++) if (load<u8>(ptr + <usize>i) == 0) return true;
+  return false;
 }
 
 /** argv[0] (captured upper-cased) is `name`. */

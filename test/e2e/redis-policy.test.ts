@@ -301,7 +301,7 @@ test("deny: a denied SET larger than max_hold_bytes arriving in pieces closes th
   assert.ok(got.length > 1024 && got.length < cmd.length, `the server got ${got.length} of ${cmd.length} bytes`);
   assert.deepEqual(got, cmd.subarray(0, got.length));
   assert.equal(await direct.exists("secret:big"), 0);
-  assert.deepEqual(policyDelta(before, counts("deny")), { denied_total: 1, hold_overflow_total: 1, policy_closed_total: 1 });
+  assert.deepEqual(policyDelta(before, counts("deny")), { requests_total: 1, denied_total: 1, hold_overflow_total: 1, policy_closed_total: 1 });
   assert.ok(proxies.deny.logs.some((l) => l.level === 3 && l.msg.includes("larger than max_hold_bytes (1024)")));
 });
 
