@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { loadFilter, openConnection } from "../support/filter.js";
+import { chunks, cuts, edits, mutate } from "../support/fuzz-bytes.js";
 import { command } from "../support/resp.js";
 import type { WasmVm } from "../host/vm.js";
 
@@ -33,30 +34,6 @@ const value: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => ({
   ),
 })).v;
 const replyStream = fc.array(value, { minLength: 1, maxLength: 10 }).map((vs) => Buffer.from(vs.join(""), "latin1"));
-
-/** Flips, inserts and deletes a few bytes. */
-function mutate(buf: Buffer, edits: [number, number, number][]): Buffer {
-  let b = Buffer.from(buf);
-  for (const [kind, at, byte] of edits) {
-    if (b.length === 0) break;
-    const i = at % b.length;
-    if (kind === 0) b[i] = byte;
-    else if (kind === 1) b = Buffer.concat([b.subarray(0, i), Buffer.from([byte]), b.subarray(i)]);
-    else b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
-  }
-  return b;
-}
-const edits = fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 });
-const cuts = fc.array(fc.nat(), { maxLength: 8 });
-
-function chunks(buf: Buffer, at: number[]): Buffer[] {
-  const points = [...new Set(at.map((c) => (buf.length ? c % buf.length : 0)))].filter((c) => c > 0).sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) { out.push(buf.subarray(prev, p)); prev = p; }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 function drive(vm: WasmVm, req: Buffer, reqCuts: number[], rep: Buffer, repCuts: number[]): void {
   const conn = openConnection(vm);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { loadFilter, openConnection } from "../support/filter.js";
+import { chunks, cuts, edits, mutate } from "../support/fuzz-bytes.js";
 import type { WasmVm } from "../host/vm.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -17,29 +18,6 @@ function seeds(file: string, list: string): Buffer[] {
 const thrift = seeds("test/fixtures/thrift-vectors.json", "vectors");
 const dubbo = seeds("test/fixtures/dubbo-vectors.json", "frames");
 
-function mutate(buf: Buffer, edits: [number, number, number][]): Buffer {
-  let b = Buffer.from(buf);
-  for (const [kind, at, byte] of edits) {
-    if (b.length === 0) break;
-    const i = at % b.length;
-    if (kind === 0) b[i] = byte;
-    else if (kind === 1) b = Buffer.concat([b.subarray(0, i), Buffer.from([byte]), b.subarray(i)]);
-    else b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
-  }
-  return b;
-}
-
-function chunks(buf: Buffer, at: number[]): Buffer[] {
-  const points = [...new Set(at.map((c) => (buf.length ? c % buf.length : 0)))].filter((c) => c > 0).sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) { out.push(buf.subarray(prev, p)); prev = p; }
-  out.push(buf.subarray(prev));
-  return out;
-}
-
-const edits = fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 });
-const cuts = fc.array(fc.nat(), { maxLength: 8 });
 const stream = (pool: Buffer[]) => fc.array(fc.constantFrom(...pool), { minLength: 1, maxLength: 4 }).map((xs) => Buffer.concat(xs));
 
 function drive(vm: WasmVm, req: Buffer, rc: number[], rep: Buffer, pc: number[]): void {
