@@ -29,3 +29,18 @@ export function dubboPolicySnapshot(metrics: MetricStore): DubboPolicySnapshot {
 export function dubboPolicyDelta(before: DubboPolicySnapshot, after: DubboPolicySnapshot): DubboPolicySnapshot {
   return snapshotDelta(before, after);
 }
+
+/** The metrics one connection's frames call for: requests, replies by kind, events, no errors. */
+export function framesSnapshot(requests: number, replies: number, events: number,
+    kinds: { ok: number; error: number; exception: number }): DubboSnapshot {
+  return {
+    cx_total: 1,
+    requests_total: requests,
+    replies_ok: kinds.ok,
+    replies_error: kinds.error + kinds.exception,
+    out_of_band_total: events,
+    decode_errors_total: 0,
+    passthrough_total: 0,
+    duration_samples: replies,
+  } satisfies DubboSnapshot;
+}
