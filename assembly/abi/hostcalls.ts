@@ -161,24 +161,24 @@ export function randomU32(): u32 {
 
 export let sharedCas: u32 = 0;
 
-/** Reads shared data (vm_id namespace); null when absent. Sets sharedCas. */
-export function getSharedData(key: string): Uint8Array | null {
-  const k = String.UTF8.encode(key);
+/**
+ * Reads shared data (vm_id namespace) into [into, into+max) without allocating; returns the
+ * value's full length, or −1 when absent. Sets sharedCas. The key is UTF-8 at [keyPtr, keyPtr+keyLen).
+ */
+export function readSharedData(keyPtr: usize, keyLen: i32, into: usize, max: i32): i32 {
   store<u32>(slots + SLOT_PTR, 0);
   store<u32>(slots + SLOT_LEN, 0);
   store<u32>(slots + SLOT_CAS, 0);
-  const r = raw.proxy_get_shared_data(changetype<usize>(k), k.byteLength, slots + SLOT_PTR, slots + SLOT_LEN, slots + SLOT_CAS);
+  const r = raw.proxy_get_shared_data(keyPtr, keyLen, slots + SLOT_PTR, slots + SLOT_LEN, slots + SLOT_CAS);
   sharedCas = slotU32(SLOT_CAS);
-  if (r != WasmResult.Ok) return null;
   const ptr = <usize>slotU32(SLOT_PTR), len = <i32>slotU32(SLOT_LEN);
-  const out = new Uint8Array(len);
-  if (len > 0) memory.copy(out.dataStart, ptr, len);
+  if (r != WasmResult.Ok) { releaseHostMemory(ptr); return -1; }
+  if (len > 0 && max > 0) memory.copy(into, ptr, min(len, max));
   releaseHostMemory(ptr);
-  return out;
+  return len;
 }
 
-/** Compare-and-swap write: cas 0 writes unconditionally; a stale cas → CasMismatch. */
-export function setSharedData(key: string, value: Uint8Array, cas: u32): WasmResult {
-  const k = String.UTF8.encode(key);
-  return <WasmResult>raw.proxy_set_shared_data(changetype<usize>(k), k.byteLength, value.dataStart, value.byteLength, cas);
+/** Compare-and-swap write (key and value as raw bytes): cas 0 writes unconditionally; a stale cas → CasMismatch. */
+export function writeSharedData(keyPtr: usize, keyLen: i32, value: usize, valueLen: i32, cas: u32): WasmResult {
+  return <WasmResult>raw.proxy_set_shared_data(keyPtr, keyLen, value, valueLen, cas);
 }

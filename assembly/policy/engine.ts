@@ -3,7 +3,7 @@
 // (one per vm_id, i.e. per Envoy process) and are updated with compare-and-swap.
 import { Policy, PolicyAction, LimitScope, Route, StringMatcher } from "../config/policy-config";
 import { FilterConfig } from "../config/config";
-import { getSharedData, randomU32, setSharedData, sharedCas } from "../abi/hostcalls";
+import { randomU32, readSharedData, sharedCas, writeSharedData } from "../abi/hostcalls";
 import { WasmResult } from "../abi/types";
 import { RuleTable } from "./rule-table";
 import { chance } from "./random";
@@ -30,7 +30,8 @@ export class PolicyEngine {
   // worker-scope buckets, indexed like policies
   private tokens: Float64Array = new Float64Array(0);
   private refilledNs: Int64Array = new Int64Array(0);
-  private sharedKeys: Array<string> = [];
+  /** UTF-8 shared-data keys of the policies' buckets, encoded once. */
+  private sharedKeys: Array<ArrayBuffer> = [];
   private sharedValue: Uint8Array = new Uint8Array(16);
 
   // result of the last decide()
@@ -63,7 +64,7 @@ export class PolicyEngine {
       const p = this.policies[i];
       this.tokens[i] = p.burst;
       this.refilledNs[i] = -1;
-      this.sharedKeys.push(SHARED_BUCKET_PREFIX + p.name);
+      this.sharedKeys.push(String.UTF8.encode(SHARED_BUCKET_PREFIX + p.name));
     }
   }
 
@@ -141,23 +142,24 @@ export class PolicyEngine {
   /** The bucket is 16 bytes in shared data: f64 tokens, i64 last refill (monotonic ns). */
   private takeShared(i: i32, p: Policy, nowNs: i64): bool {
     const key = this.sharedKeys[i];
-    const v = this.sharedValue;
+    const k = changetype<usize>(key), kl = key.byteLength;
+    const v = this.sharedValue.dataStart;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const cur = getSharedData(key);
+      const len = readSharedData(k, kl, v, 16);
       const cas = sharedCas;
       let t = p.burst;
       let last: i64 = -1;
-      if (cur != null && cur.length == 16) {
-        t = load<f64>(cur.dataStart);
-        last = load<i64>(cur.dataStart + 8);
+      if (len == 16) {
+        t = load<f64>(v);
+        last = load<i64>(v + 8);
       }
       t = refill(t, last, nowNs, p);
       const ok = t >= 1.0;
       if (ok) t -= 1.0;
-      store<f64>(v.dataStart, t);
-      store<i64>(v.dataStart + 8, max<i64>(nowNs, last));
+      store<f64>(v, t);
+      store<i64>(v + 8, max<i64>(nowNs, last));
       // cas 0 would overwrite unconditionally: only the very first writer may do that.
-      const r = setSharedData(key, v, cur == null ? 0 : cas);
+      const r = writeSharedData(k, kl, v, 16, len < 0 ? 0 : cas);
       if (r == WasmResult.Ok) return ok;
       if (r != WasmResult.CasMismatch) break;
     }
