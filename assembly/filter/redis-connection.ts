@@ -16,7 +16,7 @@ import { MessageView } from "../policy/view";
 import { ACT_AUTH_FAILURES, ProtocolStats } from "./stats";
 import { STATUS_ERROR, STATUS_OK } from "../telemetry/series";
 import { Enforcement, ProtocolConnection } from "./protocol-connection";
-import { SUB_ERROR, SUB_OK, SUB_SWALLOW, Substitute } from "./substitutes";
+import { SUB_ERROR, SUB_ERROR_CODED, SUB_OK, SUB_SWALLOW, Substitute } from "./substitutes";
 import { PROP_ID, PROP_KEY, PROP_KIND, PROP_METHOD, PROP_RESPONSE_CODE, PROP_RESPONSE_STATUS, exposeBytes, exposeInt, exposeString } from "./expose";
 
 const PROTOCOL_NAME = "redis";
@@ -104,7 +104,7 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
       if (auth != null && auth.enforcesDownstream() && this.authenticate(auth, now)) return;
       if (verdict == VERDICT_ALLOW) verdict = this.applyPolicies(now);
       if (this.transaction(verdict, now)) return;
-      if (verdict != VERDICT_ALLOW) { this.substitute(SUB_ERROR, "ERR " + this.rejectText, now); return; }
+      if (verdict != VERDICT_ALLOW) { this.substitute(SUB_ERROR_CODED, this.rejectText, now); return; }
     }
     this.session.onRequest(req, now);
     this.countRequest(0, 0, req.methodPtr(), req.methodLen(), req.end() - req.start(), this.session.lastRequestId(), this.session.lastRequestExpectsReply());
@@ -132,7 +132,8 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
     if (isMethod(req, "EXEC") && this.inMulti) {
       this.inMulti = false;
       if (verdict == VERDICT_ALLOW && !this.multiRejected) return false;
-      this.substitute(SUB_ERROR, verdict == VERDICT_ALLOW ? EXECABORT : "ERR " + this.rejectText, now, true);
+      if (verdict == VERDICT_ALLOW) this.substitute(SUB_ERROR, EXECABORT, now, true);
+      else this.substitute(SUB_ERROR_CODED, this.rejectText, now, true);
       return true;
     }
     if (verdict != VERDICT_ALLOW) {
@@ -271,9 +272,10 @@ export class RedisConnection extends ProtocolConnection<RedisRequestDecoder, Red
   private rewriteReply(sub: Substitute, now: i64): void {
     const edits = this.repEdits;
     const mark = edits.mark();
-    if (sub.kind == SUB_ERROR || sub.kind == SUB_OK) {
-      if (sub.kind == SUB_ERROR) writeRedisError(edits.sink, sub.text); else writeRedisSimple(edits.sink, "OK");
-      this.countReply(sub.id, sub.kind == SUB_ERROR ? STATUS_ERROR : STATUS_OK, edits.sink.length - mark,
+    if (sub.kind != SUB_SWALLOW) {
+      if (sub.kind == SUB_OK) writeRedisSimple(edits.sink, "OK");
+      else writeRedisError(edits.sink, sub.text, sub.kind == SUB_ERROR_CODED ? "ERR" : "");
+      this.countReply(sub.id, sub.kind == SUB_OK ? STATUS_OK : STATUS_ERROR, edits.sink.length - mark,
         (now - this.session.matchedStartNs()) / 1000);
     } else if (this.rep.isError()) {
       this.stats.count(ACT_AUTH_FAILURES);

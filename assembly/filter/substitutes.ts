@@ -9,6 +9,8 @@ export const SUB_ERROR: i32 = 0;
 export const SUB_OK: i32 = 1;
 /** The reply disappears (the upstream AUTH the filter injected). */
 export const SUB_SWALLOW: i32 = 2;
+/** As SUB_ERROR, with the protocol's generic error code before `text` (Redis `ERR`). */
+export const SUB_ERROR_CODED: i32 = 3;
 
 export class Substitute {
   id: i64 = 0;

@@ -26,8 +26,9 @@ export function writeRedisPing(out: ByteSink): void {
  * ("ERR denied", "NOAUTH Authentication required."). CR and LF become spaces: an error line must stay
  * one line or the client would read the rest as a further reply.
  */
-export function writeRedisError(out: ByteSink, text: string): void {
+export function writeRedisError(out: ByteSink, text: string, code: string = ""): void {
   out.u8(0x2d);
+  if (code.length > 0) { out.utf8(code); out.u8(0x20); } // `-ERR <text>` without building the string
   writeLine(out, text);
 }
 
